@@ -1,0 +1,19 @@
+//! # sansh-core: a sans-IO SSH engine
+//!
+//! This crate is the protocol engine of sansh: a pure, deterministic SSHv2 state
+//! machine for clients and servers. It has no networking code, no threads, no async
+//! runtime and reads no clock: bytes and events go in, bytes and events come out, the
+//! current time is an argument, and randomness comes from an injected source. The same
+//! inputs and seed give byte-identical output.
+//!
+//! The runtime crates (`sansh-tokio`, `sansh-smol`, `sansh-async-std`) drive this
+//! engine over sockets; you can also drive it by hand, in a test, a simulation or your
+//! own event loop.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod cipher;
+pub mod crypto;
+pub mod kex;
+pub mod keys;
+pub mod wire;
