@@ -1,1 +1,33 @@
-//! placeholder until the module lands.
+//! SSH keys: types, wire blobs, signatures, key files and certificates.
+//!
+//! Everything an SSH user keeps in `~/.ssh`, read and written as OpenSSH does. Parsers
+//! take bytes or text; nothing here touches the filesystem.
+//!
+//! - [`KeyType`] and [`SignatureAlgorithm`] name what SSH negotiates.
+//! - [`PublicKey`] parses and writes public key blobs (RFC 4253 §6.6, RFC 5656 §3.1,
+//!   RFC 8709 §4) and verifies signature blobs.
+//! - [`PrivateKey`] generates keys and signs; its secrets are zeroized on drop.
+//!
+//! Randomness comes in as a [`SecureRandom`](crate::crypto::SecureRandom) argument.
+//! Ed25519 and ECDSA keys are drawn from it (so a seeded generator reproduces them);
+//! RSA generation and ECDSA signing nonces are aws-lc's own, because aws-lc-rs accepts
+//! no injected randomness for them.
+
+mod der;
+mod ecdsa;
+mod ed25519;
+mod error;
+mod fingerprint;
+mod private;
+mod public;
+mod rsa;
+mod types;
+
+pub use error::KeyError;
+pub use private::{DEFAULT_RSA_BITS, PrivateKey};
+pub use public::PublicKey;
+pub use types::{KeyType, SignatureAlgorithm};
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests;
