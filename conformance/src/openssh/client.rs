@@ -205,7 +205,7 @@ impl SshClient {
         let log = LogBuffer::drain(stderr);
 
         // ssh's stderr closes when it exits, so its end is the signal to collect.
-        if log.wait_for_line(self.timeout, |_| None::<()>) != Err(true) {
+        if !log.wait_closed(self.timeout) {
             let _ = child.kill();
             let _ = child.wait();
             return Err(HarnessError::Timeout {

@@ -97,4 +97,10 @@ impl LogBuffer {
                 .0;
         }
     }
+
+    /// Waits until the log ends (the peer closed its stderr, i.e. exited), at most
+    /// `timeout`; returns whether it ended.
+    pub(crate) fn wait_closed(&self, timeout: Duration) -> bool {
+        self.wait_for_line(timeout, |_| None::<()>) == Err(true)
+    }
 }

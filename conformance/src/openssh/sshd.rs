@@ -153,7 +153,7 @@ impl SshdBuilder {
         let sshd = SSHD.locate()?;
         let dir = ScratchDir::new("sshd")?;
         let host_keys = generate_host_keys(&dir)?;
-        let authorized_keys = dir.write("authorized_keys", lines(&self.authorized_keys))?;
+        let authorized_keys = dir.write("authorized_keys", join_lines(&self.authorized_keys))?;
         let config_text = render_config(
             &self.config,
             &host_keys,
@@ -420,7 +420,7 @@ fn render_config(
             let _ = writeln!(text, "{keyword} {value}");
         }
     }
-    text.push_str(&lines(extra));
+    text.push_str(&join_lines(extra));
     text
 }
 
@@ -440,7 +440,7 @@ fn global_keywords(lines: &[String]) -> Vec<String> {
         .collect()
 }
 
-fn lines(lines: &[String]) -> String {
+fn join_lines(lines: &[String]) -> String {
     lines.iter().fold(String::new(), |mut text, line| {
         let _ = writeln!(text, "{line}");
         text
