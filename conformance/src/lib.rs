@@ -1,2 +1,18 @@
-//! Interop tests and benchmarks of sansh against real OpenSSH peers.
+//! # sansh-conformance: sansh against real peers
+//!
+//! This crate owns every test that needs a real peer or a real socket (DESIGN.md §4).
+//! Its library half is the harness those tests share:
+//!
+//! - [`openssh`]: the installed OpenSSH (`sshd`, `ssh`, `ssh-keygen`, ...) as test peers:
+//!   locating the binaries, starting a throwaway [`openssh::Sshd`] on a loopback port,
+//!   running [`openssh::SshClient`] with its `-vvv` log captured, and listing what the
+//!   installed OpenSSH supports ([`openssh::supported`]).
+//! - [`scratch`]: temporary directories for configs, keys and logs, removed on drop.
+//!
+//! The peers are OpenSSH 10 from Debian (bookworm-backports on Debian 12);
+//! `scripts/install-peers` installs them. A missing peer is an error that names the
+//! package to install, never a silently skipped test.
 #![forbid(unsafe_code)]
+
+pub mod openssh;
+pub mod scratch;
