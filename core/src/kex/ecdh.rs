@@ -45,20 +45,13 @@ impl Curve {
         }
     }
 
-    /// Bytes of a private scalar (fixed-length big-endian for the NIST curves).
-    fn scalar_len(self) -> usize {
-        match self {
-            Self::X25519 | Self::NistP256 => 32,
-            Self::NistP384 => 48,
-            Self::NistP521 => 66,
-        }
-    }
-
     /// Bytes of an uncompressed point `0x04 || x || y` (SEC1 §2.3.3).
     fn point_len(self) -> usize {
         1 + 2 * self.field_len()
     }
 
+    /// Bytes of a field element, which is also the length of a private scalar (fixed-length
+    /// big-endian) and of the shared x-coordinate.
     fn field_len(self) -> usize {
         match self {
             Self::X25519 | Self::NistP256 => 32,
@@ -81,7 +74,7 @@ impl NistKey {
         alg: &'static agreement::Algorithm,
         rng: &mut dyn SecureRandom,
     ) -> Result<Self, KexError> {
-        let mut scalar = Zeroizing::new(vec![0u8; curve.scalar_len()]);
+        let mut scalar = Zeroizing::new(vec![0u8; curve.field_len()]);
         for _ in 0..MAX_SCALAR_ATTEMPTS {
             rng.fill(&mut scalar);
             if curve == Curve::NistP521 {
@@ -116,7 +109,8 @@ impl NistKey {
                 expected,
             });
         }
-        // aws-lc would also parse compressed points; RFC 5656 §4 only has uncompressed.
+        // aws-lc would also parse compressed points; like OpenSSH we take only the
+        // uncompressed form every implementation must support (RFC 5656 §3.1).
         if peer.first() != Some(&0x04) {
             return Err(KexError::InvalidPublicValue {
                 what: WHAT,

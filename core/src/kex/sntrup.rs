@@ -14,8 +14,9 @@ pub(crate) const CIPHERTEXT_LEN: usize = sntrup761::CIPHERTEXT_SIZE;
 /// Bytes of the sntrup761 shared secret.
 const SHARED_LEN: usize = sntrup761::SHARED_SECRET_SIZE;
 
-/// The client's decapsulation key (zeroized on drop by the crate).
-pub(crate) struct ClientKey(sntrup761::DecapsulationKey);
+/// The client's decapsulation key (zeroized on drop by the crate), boxed because it is
+/// 1763 bytes.
+pub(crate) struct ClientKey(Box<sntrup761::DecapsulationKey>);
 
 fn draw_seed(rng: &mut dyn SecureRandom) -> Zeroizing<[u8; 32]> {
     let mut seed = Zeroizing::new([0u8; 32]);
@@ -27,7 +28,7 @@ fn draw_seed(rng: &mut dyn SecureRandom) -> Zeroizing<[u8; 32]> {
 pub(crate) fn generate(rng: &mut dyn SecureRandom) -> (ClientKey, Vec<u8>) {
     let seed = draw_seed(rng);
     let (public, private) = sntrup761::generate_key_from_seed(*seed);
-    (ClientKey(private), public.as_ref().to_vec())
+    (ClientKey(Box::new(private)), public.as_ref().to_vec())
 }
 
 /// Encapsulates to the client's public key with a seed drawn from `rng`; returns the
