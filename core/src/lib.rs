@@ -8,12 +8,27 @@
 //!
 //! The runtime crates (`sansh-tokio`, `sansh-smol`, `sansh-async-std`) drive this
 //! engine over sockets; you can also drive it by hand, in a test, a simulation or your
-//! own event loop.
+//! own event loop. See [`connection`] for the run loop contract.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod cipher;
+pub mod config;
+pub mod connection;
 pub mod crypto;
+mod decision;
+pub mod error;
+pub mod event;
 pub mod kex;
 pub mod keys;
+mod timer;
+pub mod transport;
 pub mod wire;
+
+pub use config::{Algorithms, ClientConfig, Limits, ServerConfig, TransportConfig};
+pub use connection::{ClientConnection, ServerConnection};
+pub use error::{ConnectionError, DisconnectReason, PeerMisbehaved};
+pub use event::{Event, HostKeyDecision};
+
+#[cfg(test)]
+mod tests;

@@ -2,6 +2,7 @@
 
 pub mod msg;
 mod reader;
+pub mod transport;
 mod writer;
 
 pub use reader::{NameList, Reader};

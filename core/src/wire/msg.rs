@@ -74,3 +74,16 @@ pub const CHANNEL_REQUEST: u8 = 98;
 pub const CHANNEL_SUCCESS: u8 = 99;
 /// SSH_MSG_CHANNEL_FAILURE.
 pub const CHANNEL_FAILURE: u8 = 100;
+
+/// Messages only a server sends; a client sending one has broken the protocol.
+pub fn sent_only_by_server(number: u8) -> bool {
+    matches!(
+        number,
+        SERVICE_ACCEPT | USERAUTH_FAILURE | USERAUTH_SUCCESS | USERAUTH_BANNER | 60
+    )
+}
+
+/// Messages only a client sends.
+pub fn sent_only_by_client(number: u8) -> bool {
+    matches!(number, SERVICE_REQUEST | USERAUTH_REQUEST | 61)
+}

@@ -1,0 +1,112 @@
+//! The client and server engines: the public face of the protocol state machine.
+//!
+//! Both follow one run loop contract. After any call that feeds the engine
+//! (`handle_input`, `handle_eof`, `handle_timeout`, or a command), drain its output:
+//!
+//! 1. `poll_transmit` until it returns 0, and write those bytes to the peer;
+//! 2. `poll_event` until it returns `None`, and act on each event;
+//! 3. `poll_timeout`, and call `handle_timeout` when that instant has passed.
+//!
+//! Methods come in four groups: getters, `handle_*` (input from the network),
+//! commands (from the application), and `poll_*` (output).
+
+mod client;
+mod server;
+
+pub use client::ClientConnection;
+pub use server::ServerConnection;
+
+/// Generates the methods both engines share, delegating to the transport.
+macro_rules! shared_engine_methods {
+    () => {
+        /// The peer's identification string (without CR LF), once received.
+        pub fn peer_version(&self) -> Option<&str> {
+            self.transport.peer_version()
+        }
+
+        /// Our identification string (without CR LF).
+        pub fn our_version(&self) -> &str {
+            self.transport.our_version()
+        }
+
+        /// The session identifier: the exchange hash of the first key exchange.
+        pub fn session_id(&self) -> Option<&[u8]> {
+            self.transport.session_id()
+        }
+
+        /// The algorithms of the latest completed key exchange.
+        pub fn algorithms(&self) -> Option<&$crate::transport::Negotiated> {
+            self.transport.negotiated()
+        }
+
+        /// How many key exchanges have completed (the first one included).
+        pub fn key_exchanges(&self) -> u32 {
+            self.transport.completed_kex()
+        }
+
+        /// True when strict key exchange (the Terrapin countermeasure) is in force.
+        pub fn strict_kex(&self) -> bool {
+            self.transport.strict_kex()
+        }
+
+        /// True once the connection has ended (the `Closed` event was queued).
+        pub fn is_closed(&self) -> bool {
+            self.transport.is_closed()
+        }
+
+        /// Feeds bytes received from the peer, in chunks of any size.
+        pub fn handle_input(&mut self, now: std::time::Instant, data: &[u8]) {
+            self.transport.handle_input(now, data);
+        }
+
+        /// Tells the engine the peer closed its side of the byte stream.
+        pub fn handle_eof(&mut self, _now: std::time::Instant) {
+            self.transport.handle_eof();
+        }
+
+        /// Fires the timers that are due at `now`. Calling it early is harmless.
+        pub fn handle_timeout(&mut self, now: std::time::Instant) {
+            self.transport.handle_timeout(now);
+        }
+
+        /// Starts a key re-exchange now (unless one is running).
+        pub fn rekey(&mut self, now: std::time::Instant) {
+            self.transport.rekey(now);
+        }
+
+        /// Sends SSH_MSG_DEBUG to the peer.
+        pub fn send_debug(&mut self, always_display: bool, message: &str) {
+            self.transport.send_debug(always_display, message);
+        }
+
+        /// Sends SSH_MSG_IGNORE carrying `data` (traffic padding, keepalive probes).
+        pub fn send_ignore(&mut self, data: &[u8]) {
+            self.transport.send_ignore(data);
+        }
+
+        /// Closes the connection: queues DISCONNECT and ends with `Closed(LocallyClosed)`.
+        pub fn disconnect(&mut self, reason: $crate::error::DisconnectReason, description: &str) {
+            self.transport.disconnect(reason, description);
+        }
+
+        /// Appends bytes to send to the peer; returns how many were appended.
+        #[must_use]
+        pub fn poll_transmit(&mut self, _now: std::time::Instant, out: &mut Vec<u8>) -> usize {
+            self.transport.poll_transmit(out)
+        }
+
+        /// The next instant at which `handle_timeout` must be called.
+        #[must_use]
+        pub fn poll_timeout(&self) -> Option<std::time::Instant> {
+            self.transport.poll_timeout()
+        }
+
+        /// The next event for the application.
+        #[must_use]
+        pub fn poll_event(&mut self) -> Option<$crate::event::Event> {
+            self.transport.poll_event()
+        }
+    };
+}
+
+pub(crate) use shared_engine_methods;

@@ -1,0 +1,62 @@
+//! What the engine reports to the application.
+
+use crate::decision::TokenGuard;
+use crate::error::ConnectionError;
+use crate::keys::PublicKey;
+use crate::transport::Negotiated;
+
+/// Something the application must know about or decide. Drain with `poll_event` after
+/// every call into the engine.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Event {
+    /// (Client) The server proved possession of this host key; accept it with
+    /// `accept_host_key` or refuse it with `reject_host_key`. The exchange waits for
+    /// the answer while the rest of the transport keeps running; dropping the
+    /// decision rejects the key.
+    HostKey(HostKeyDecision),
+    /// A key exchange finished and new keys are in use.
+    KeyExchangeComplete {
+        /// What was negotiated.
+        algorithms: Negotiated,
+        /// False for the first exchange, true for a rekey.
+        rekey: bool,
+    },
+    /// A service was accepted: by the server (client side) or for the client (server side).
+    ServiceAccepted(String),
+    /// The peer sent SSH_MSG_DEBUG.
+    Debug {
+        /// Whether the peer asked for it to be shown to the user.
+        always_display: bool,
+        /// The text, control characters removed.
+        message: String,
+    },
+    /// The connection ended; this is always the last event.
+    Closed(ConnectionError),
+}
+
+/// A server host key waiting for the application's verdict (e.g. from known_hosts).
+#[derive(Debug)]
+pub struct HostKeyDecision {
+    pub(crate) guard: TokenGuard,
+    key: PublicKey,
+}
+
+impl HostKeyDecision {
+    pub(crate) fn new(guard: TokenGuard, key: PublicKey) -> Self {
+        Self { guard, key }
+    }
+
+    /// The host key the server presented (its signature over the exchange hash has
+    /// already been verified).
+    pub fn key(&self) -> &PublicKey {
+        &self.key
+    }
+}
+
+/// Removes control characters from text a peer sent, so it is safe to print.
+pub(crate) fn sanitize(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .collect()
+}

@@ -1,0 +1,7 @@
+//! Engine-level tests: a client and a server engine wired together in memory.
+
+mod malformed;
+mod pair;
+mod transport;
+
+pub(crate) use pair::*;
