@@ -75,6 +75,13 @@ impl ClientConnection {
         self.transport.request_service(name);
     }
 
+    /// Handles a message for the layers above the transport. Nothing above the
+    /// transport is implemented yet, so every such message is answered
+    /// UNIMPLEMENTED (RFC 4253 §11.4).
+    fn handle_upper(&mut self, _now: Instant, seq: u32, _payload: bytes::Bytes) {
+        self.transport.reply_unimplemented(seq);
+    }
+
     #[cfg(test)]
     pub(crate) fn transport_mut(&mut self) -> &mut Transport {
         &mut self.transport

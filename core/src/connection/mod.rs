@@ -56,7 +56,10 @@ macro_rules! shared_engine_methods {
 
         /// Feeds bytes received from the peer, in chunks of any size.
         pub fn handle_input(&mut self, now: std::time::Instant, data: &[u8]) {
-            self.transport.handle_input(now, data);
+            self.transport.feed(now, data);
+            while let Some((seq, payload)) = self.transport.next_upper() {
+                self.handle_upper(now, seq, payload);
+            }
         }
 
         /// Tells the engine the peer closed its side of the byte stream.

@@ -72,7 +72,9 @@ pub(crate) struct Transport {
     ext_info_next: bool,
     server_sig_algs: Option<Vec<String>>,
     pending_service: Option<String>,
-    upper_inbox: Option<VecDeque<Bytes>>,
+    /// Tests can capture upper-layer messages instead of handing them up.
+    #[cfg(test)]
+    upper_capture: Option<VecDeque<Bytes>>,
     /// The time of the latest call into the engine.
     now: Instant,
 }
@@ -120,7 +122,8 @@ impl Transport {
             ext_info_next: false,
             server_sig_algs: None,
             pending_service: None,
-            upper_inbox: None,
+            #[cfg(test)]
+            upper_capture: None,
             now,
             config,
         };
@@ -165,7 +168,9 @@ impl Transport {
 
     // ---- input ----
 
-    pub(crate) fn handle_input(&mut self, now: Instant, mut data: &[u8]) {
+    /// Takes bytes received from the peer. Call [`Transport::next_upper`] until it
+    /// returns `None` to process them.
+    pub(crate) fn feed(&mut self, now: Instant, mut data: &[u8]) {
         self.now = now;
         self.process_dropped_tokens();
         if self.closed {
@@ -183,19 +188,43 @@ impl Transport {
             }
         }
         self.inbuf.extend_from_slice(data);
+    }
+
+    /// Processes buffered packets until one for the layers above the transport
+    /// (authentication, connection) turns up, and returns it with its sequence number.
+    /// Transport messages are handled on the way.
+    pub(crate) fn next_upper(&mut self) -> Option<(u32, Bytes)> {
         while !self.closed {
             match self.reader.read(&mut self.inbuf) {
                 Ok(Some((seq, payload))) => {
                     if self.reader.wrapped && self.completed_kex == 0 {
-                        return self.fail(PeerMisbehaved::SequenceWrapped.into());
+                        self.fail(PeerMisbehaved::SequenceWrapped.into());
+                        return None;
                     }
-                    self.dispatch(now, seq, payload);
-                    self.maybe_rekey(now);
+                    let upper = self.dispatch(self.now, seq, payload);
+                    self.maybe_rekey(self.now);
+                    if let Some(upper) = upper {
+                        #[cfg(test)]
+                        if let Some(capture) = &mut self.upper_capture {
+                            capture.push_back(upper.1);
+                            continue;
+                        }
+                        return Some(upper);
+                    }
                 }
-                Ok(None) => break,
-                Err(e) => return self.fail(e.into()),
+                Ok(None) => return None,
+                Err(e) => {
+                    self.fail(e.into());
+                    return None;
+                }
             }
         }
+        None
+    }
+
+    /// Answers an upper-layer message no layer handles (RFC 4253 §11.4).
+    pub(crate) fn reply_unimplemented(&mut self, seq: u32) {
+        self.send_transport(&tmsg::encode_unimplemented(seq));
     }
 
     pub(crate) fn handle_eof(&mut self) {
@@ -216,16 +245,19 @@ impl Transport {
         }
     }
 
-    fn dispatch(&mut self, now: Instant, seq: u32, payload: Bytes) {
+    /// Handles one packet; returns it when it belongs to an upper layer.
+    fn dispatch(&mut self, now: Instant, seq: u32, payload: Bytes) -> Option<(u32, Bytes)> {
         let number = payload[0];
         let ext_info_allowed = std::mem::take(&mut self.ext_info_next);
         if let Err(e) = self.check_allowed(number) {
-            return self.fail(e.into());
+            self.fail(e.into());
+            return None;
         }
         let decoded = match TransportMessage::decode(&payload) {
             Ok(m) => m,
             Err(error) => {
-                return self.fail(PeerMisbehaved::MalformedMessage { number, error }.into());
+                self.fail(PeerMisbehaved::MalformedMessage { number, error }.into());
+                return None;
             }
         };
         match decoded {
@@ -255,7 +287,8 @@ impl Transport {
             Some(TransportMessage::ExtInfo(extensions)) => {
                 if !ext_info_allowed {
                     let context = "outside the places RFC 8308 allows";
-                    return self.fail(PeerMisbehaved::UnexpectedMessage { number, context }.into());
+                    self.fail(PeerMisbehaved::UnexpectedMessage { number, context }.into());
+                    return None;
                 }
                 if let Some((_, value)) = extensions.iter().find(|(n, _)| *n == "server-sig-algs") {
                     if let Ok(list) = crate::wire::NameList::parse(value) {
@@ -268,8 +301,9 @@ impl Transport {
             None if (msg::KEX_METHOD_FIRST..=msg::KEX_METHOD_LAST).contains(&number) => {
                 self.on_kex_method(&payload)
             }
-            None => self.on_upper(seq, payload),
+            None => return self.on_upper(seq, payload),
         }
+        None
     }
 
     /// Which messages the peer may send in the current state.
@@ -342,15 +376,12 @@ impl Transport {
         }
     }
 
-    fn on_upper(&mut self, seq: u32, payload: Bytes) {
+    fn on_upper(&mut self, seq: u32, payload: Bytes) -> Option<(u32, Bytes)> {
+        // Compression must start before the next packet is read.
         if self.role == Role::Client && payload[0] == msg::USERAUTH_SUCCESS {
             self.start_delayed_compression();
         }
-        match &mut self.upper_inbox {
-            Some(inbox) => inbox.push_back(payload),
-            // No layer above handles it yet: RFC 4253 §11.4.
-            None => self.send_transport(&tmsg::encode_unimplemented(seq)),
-        }
+        Some((seq, payload))
     }
 
     // ---- output ----
@@ -376,6 +407,7 @@ impl Transport {
             return true;
         }
         self.write_upper(payload);
+        self.maybe_rekey(self.now);
         true
     }
 
@@ -528,15 +560,15 @@ impl Transport {
 
     // ---- test hooks ----
 
-    /// Keeps upper-layer messages for `poll_upper` instead of answering UNIMPLEMENTED.
+    /// Keeps upper-layer messages for `poll_upper` instead of handing them up.
     #[cfg(test)]
     pub(crate) fn deliver_upper_messages(&mut self) {
-        self.upper_inbox = Some(VecDeque::new());
+        self.upper_capture = Some(VecDeque::new());
     }
 
     #[cfg(test)]
     pub(crate) fn poll_upper(&mut self) -> Option<Bytes> {
-        self.upper_inbox.as_mut().and_then(VecDeque::pop_front)
+        self.upper_capture.as_mut().and_then(VecDeque::pop_front)
     }
 }
 
