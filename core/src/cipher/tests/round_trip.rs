@@ -291,3 +291,31 @@ fn key_derivation_sizes_match_the_specifications() {
     assert!(CompressionAlgorithm::ZlibOpenssh.is_delayed());
     assert!(!CompressionAlgorithm::Zlib.is_delayed());
 }
+
+#[test]
+fn ctr_without_etm_decrypts_the_first_block_in_place() {
+    let (mut sealer, mut opener) = pair(CipherAlgorithm::Aes128Ctr, Some(MacAlgorithm::HmacSha256));
+    let mut wire = plaintext_packet(&sealer, b"first block");
+    let plain = wire.clone();
+    sealer.seal(0, &mut wire);
+    let length = opener.decrypt_length(0, &mut wire[..16]);
+    assert_eq!(&wire[..16], &plain[..16]);
+    assert_eq!(length as usize, plain.len() - 4);
+}
+
+#[test]
+fn chacha_decrypt_length_leaves_the_encrypted_prefix_for_the_tag() {
+    let (mut sealer, mut opener) = pair(CipherAlgorithm::Chacha20Poly1305, None);
+    let mut wire = plaintext_packet(&sealer, b"prefix");
+    sealer.seal(0, &mut wire);
+    let sealed = wire.clone();
+    let _ = opener.decrypt_length(0, &mut wire[..4]);
+    assert_eq!(wire, sealed);
+}
+
+#[test]
+#[should_panic(expected = "4-byte length field")]
+fn sealing_less_than_a_length_field_is_a_caller_bug() {
+    let (mut sealer, _) = pair(CipherAlgorithm::Aes128Gcm, None);
+    sealer.seal(0, &mut BytesMut::from(&[0u8; 3][..]));
+}
