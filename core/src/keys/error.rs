@@ -88,6 +88,20 @@ pub enum KeyError {
     /// A DER structure (PKCS#1, SEC1, PKCS#8, SubjectPublicKeyInfo) is malformed.
     #[error("malformed DER: {0}")]
     MalformedDer(&'static str),
+    /// Text that should hold base64 does not decode.
+    #[error("invalid base64")]
+    InvalidBase64,
+    /// A public key line has fewer than the two fields `type base64`.
+    #[error("not an OpenSSH public key line (expected `type base64 [comment]`)")]
+    MalformedPublicKeyLine,
+    /// The type named at the start of a line or file differs from the key inside.
+    #[error("text names key type {text:?} but the key inside is {inner:?}")]
+    KeyTypeMismatch {
+        /// The type name in the text.
+        text: String,
+        /// The type name inside the encoded key.
+        inner: String,
+    },
     /// The random generator gave no usable scalar after many tries.
     #[error("could not derive a private scalar from the random generator")]
     RandomScalar,

@@ -7,6 +7,8 @@
 //! - [`PublicKey`] parses and writes public key blobs (RFC 4253 §6.6, RFC 5656 §3.1,
 //!   RFC 8709 §4) and verifies signature blobs.
 //! - [`PrivateKey`] generates keys and signs; its secrets are zeroized on drop.
+//! - OpenSSH public key lines, fingerprints ([`FingerprintHash`]) and randomart are
+//!   methods of [`PublicKey`].
 //!
 //! Randomness comes in as a [`SecureRandom`](crate::crypto::SecureRandom) argument.
 //! Ed25519 and ECDSA keys are drawn from it (so a seeded generator reproduces them);
@@ -18,12 +20,15 @@ mod ecdsa;
 mod ed25519;
 mod error;
 mod fingerprint;
+mod openssh_public;
 mod private;
 mod public;
+mod randomart;
 mod rsa;
 mod types;
 
 pub use error::KeyError;
+pub use fingerprint::FingerprintHash;
 pub use private::{DEFAULT_RSA_BITS, PrivateKey};
 pub use public::PublicKey;
 pub use types::{KeyType, SignatureAlgorithm};

@@ -43,6 +43,16 @@ impl KeyType {
         Self::ALL.iter().copied().find(|t| t.name() == name)
     }
 
+    /// The short label `ssh-keygen -l` prints in parentheses and randomart titles:
+    /// `ED25519`, `ECDSA` or `RSA`.
+    pub fn label(self) -> &'static str {
+        match self {
+            KeyType::Ed25519 => "ED25519",
+            KeyType::EcdsaP256 | KeyType::EcdsaP384 | KeyType::EcdsaP521 => "ECDSA",
+            KeyType::Rsa => "RSA",
+        }
+    }
+
     /// The curve identifier carried inside an ECDSA blob (RFC 5656 §6.1), if ECDSA.
     pub fn curve_name(self) -> Option<&'static str> {
         match self {

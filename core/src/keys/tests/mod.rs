@@ -1,6 +1,8 @@
 //! Tests of the keys module, grouped by what they exercise.
 
 mod blob;
+mod fixtures;
+mod public_line;
 mod sign;
 
 use std::sync::OnceLock;
