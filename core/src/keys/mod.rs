@@ -9,17 +9,22 @@
 //! - [`PrivateKey`] generates keys and signs; its secrets are zeroized on drop.
 //! - OpenSSH public key lines, fingerprints ([`FingerprintHash`]) and randomart are
 //!   methods of [`PublicKey`].
+//! - OpenSSH private key files (PROTOCOL.key), plain or encrypted with one of the
+//!   [`OpenSshCipher`]s, are read and written by [`PrivateKey::from_openssh`] and
+//!   [`PrivateKey::to_openssh`].
 //!
 //! Randomness comes in as a [`SecureRandom`](crate::crypto::SecureRandom) argument.
 //! Ed25519 and ECDSA keys are drawn from it (so a seeded generator reproduces them);
 //! RSA generation and ECDSA signing nonces are aws-lc's own, because aws-lc-rs accepts
 //! no injected randomness for them.
 
+mod cipher;
 mod der;
 mod ecdsa;
 mod ed25519;
 mod error;
 mod fingerprint;
+mod openssh_private;
 mod openssh_public;
 mod private;
 mod public;
@@ -27,8 +32,10 @@ mod randomart;
 mod rsa;
 mod types;
 
+pub use cipher::OpenSshCipher;
 pub use error::KeyError;
 pub use fingerprint::FingerprintHash;
+pub use openssh_private::{DEFAULT_KDF_ROUNDS, MAX_KDF_ROUNDS, OpenSshEncryption};
 pub use private::{DEFAULT_RSA_BITS, PrivateKey};
 pub use public::PublicKey;
 pub use types::{KeyType, SignatureAlgorithm};

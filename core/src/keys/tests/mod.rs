@@ -2,6 +2,7 @@
 
 mod blob;
 mod fixtures;
+mod openssh_private;
 mod public_line;
 mod sign;
 
