@@ -135,6 +135,9 @@ pub enum KeyError {
     /// The key file is structurally corrupt in the way named.
     #[error("corrupt key file: {0}")]
     CorruptKeyFile(&'static str),
+    /// A certificate is structurally invalid in the way named.
+    #[error("malformed certificate: {0}")]
+    MalformedCertificate(&'static str),
     /// The random generator gave no usable scalar after many tries.
     #[error("could not derive a private scalar from the random generator")]
     RandomScalar,
