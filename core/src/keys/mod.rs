@@ -12,6 +12,9 @@
 //! - OpenSSH private key files (PROTOCOL.key), plain or encrypted with one of the
 //!   [`OpenSshCipher`]s, are read and written by [`PrivateKey::from_openssh`] and
 //!   [`PrivateKey::to_openssh`].
+//! - PKCS#1, SEC1 and PKCS#8 private keys (DER or PEM, encrypted or not) and
+//!   SubjectPublicKeyInfo / PKCS#1 public keys: [`PrivateKey::from_pem`],
+//!   [`PrivateKey::to_pem`], [`PublicKey::from_pem`] and the `*_der` methods.
 //! - [`Certificate`]s (PROTOCOL.certkeys) are parsed, checked against a
 //!   [`CertificateCheck`] and made by a CA with [`CertificateBuilder`].
 //!
@@ -31,9 +34,13 @@ mod error;
 mod fingerprint;
 mod openssh_private;
 mod openssh_public;
+mod pbe;
+mod pem;
+mod pkcs;
 mod private;
 mod public;
 mod randomart;
+mod rfc4716;
 mod rsa;
 mod types;
 
@@ -44,6 +51,10 @@ pub use cipher::OpenSshCipher;
 pub use error::KeyError;
 pub use fingerprint::FingerprintHash;
 pub use openssh_private::{DEFAULT_KDF_ROUNDS, MAX_KDF_ROUNDS, OpenSshEncryption};
+pub use pbe::{
+    CbcCipher, DEFAULT_PBKDF2_ITERATIONS, MAX_PBKDF2_ITERATIONS, Pbkdf2Prf, Pkcs8Encryption,
+};
+pub use pem::PemFormat;
 pub use private::{DEFAULT_RSA_BITS, PrivateKey};
 pub use public::PublicKey;
 pub use types::{KeyType, SignatureAlgorithm};

@@ -4,6 +4,7 @@ mod blob;
 mod certificate;
 mod fixtures;
 mod openssh_private;
+mod pem;
 mod public_line;
 mod sign;
 
