@@ -18,6 +18,30 @@
 //! - [`Certificate`]s (PROTOCOL.certkeys) are parsed, checked against a
 //!   [`CertificateCheck`] and made by a CA with [`CertificateBuilder`].
 //!
+//! ```
+//! use sansh_core::crypto::SeededRandom;
+//! use sansh_core::keys::{KeyType, OpenSshEncryption, PrivateKey, PublicKey};
+//!
+//! let rng = &mut SeededRandom::new(1);
+//! let mut key = PrivateKey::generate(KeyType::Ed25519, None, rng)?;
+//! key.set_comment("alice@example");
+//!
+//! // Sign and verify an SSH signature blob.
+//! let alg = key.signature_algorithms()[0];
+//! let signature = key.sign(alg, b"exchange hash", rng)?;
+//! key.public_key().verify(alg, b"exchange hash", &signature)?;
+//!
+//! // Write id_ed25519 and id_ed25519.pub as ssh-keygen would, and read them back.
+//! let file = key.to_openssh(Some(&OpenSshEncryption::new(b"passphrase")), rng)?;
+//! let line = key.public_key().to_openssh(key.comment());
+//! let loaded = PrivateKey::from_openssh(&file, Some(b"passphrase"))?;
+//! let (public, comment) = PublicKey::from_openssh(&line)?;
+//! assert_eq!(loaded.public_key(), public);
+//! assert_eq!(comment, "alice@example");
+//! assert!(public.fingerprint_sha256().starts_with("SHA256:"));
+//! # Ok::<(), sansh_core::keys::KeyError>(())
+//! ```
+//!
 //! Randomness comes in as a [`SecureRandom`](crate::crypto::SecureRandom) argument.
 //! Ed25519 and ECDSA keys are drawn from it (so a seeded generator reproduces them);
 //! RSA generation and ECDSA signing nonces are aws-lc's own, because aws-lc-rs accepts

@@ -6,6 +6,7 @@ mod fixtures;
 mod openssh_private;
 mod pem;
 mod public_line;
+mod robustness;
 mod sign;
 
 use std::sync::OnceLock;
