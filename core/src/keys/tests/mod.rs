@@ -1,6 +1,12 @@
 //! Tests of the keys module, grouped by what they exercise.
 
 mod blob;
+mod certificate;
+mod fixtures;
+mod openssh_private;
+mod pem;
+mod public_line;
+mod robustness;
 mod sign;
 
 use std::sync::OnceLock;
