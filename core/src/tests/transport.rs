@@ -451,3 +451,60 @@ fn zlib_compression_carries_data() {
 fn delayed_zlib_compression_starts_after_auth_success() {
     compression_round_trip(CompressionAlgorithm::ZlibOpenssh);
 }
+
+#[test]
+fn server_initiated_rekey_completes() {
+    let mut pair = Pair::new(
+        curve25519_ed25519(),
+        ed25519_server(TransportConfig::default()),
+        16,
+    );
+    pair.handshake();
+    pair.server.rekey(pair.now);
+    pair.exchange_data(5, 4000, &mut SeededRandom::new(16));
+    assert_eq!(pair.client.key_exchanges(), 2);
+    assert_eq!(pair.server.key_exchanges(), 2);
+    assert_eq!(pair.client.session_id(), pair.server.session_id());
+}
+
+#[test]
+fn simultaneous_rekeys_merge_into_one_exchange() {
+    let mut pair = Pair::new(
+        curve25519_ed25519(),
+        ed25519_server(TransportConfig::default()),
+        17,
+    );
+    pair.handshake();
+    let session_id = pair.client.session_id().map(<[u8]>::to_vec);
+    pair.client.rekey(pair.now);
+    pair.server.rekey(pair.now);
+    pair.exchange_data(5, 4000, &mut SeededRandom::new(17));
+    assert_eq!(pair.client.key_exchanges(), 2);
+    assert_eq!(pair.server.key_exchanges(), 2);
+    assert_eq!(
+        pair.client.session_id().map(<[u8]>::to_vec),
+        session_id,
+        "session id is fixed"
+    );
+}
+
+#[test]
+fn rekey_with_group_exchange_and_strict_kex_resets_sequence_numbers() {
+    // Under strict kex every NEWKEYS resets the sequence numbers; a mismatch between
+    // the sides would fail the MAC of the first packet after the rekey.
+    let config = client_config(
+        KexAlgorithm::DhGexSha256,
+        SignatureAlgorithm::Ed25519,
+        CipherAlgorithm::Aes128Ctr,
+        Some(MacAlgorithm::HmacSha256),
+    );
+    let mut pair = Pair::new(config, all_host_keys_server(), 18);
+    pair.handshake();
+    assert!(pair.client.strict_kex());
+    let mut rng = SeededRandom::new(18);
+    pair.exchange_data(7, 1000, &mut rng);
+    pair.client.rekey(pair.now);
+    pair.exchange_data(7, 1000, &mut rng);
+    assert_eq!(pair.server.key_exchanges(), 2);
+    assert_eq!(pair.server_seen.closed(), None);
+}
