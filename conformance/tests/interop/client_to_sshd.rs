@@ -6,7 +6,8 @@
 //! each scenario restricts our `ClientConfig` to the algorithm under test, so
 //! negotiation can only land on it. A scenario connects over TCP, checks the host key
 //! the server proved against the sshd's own public key file, asks for `ssh-userauth`,
-//! and checks what `ClientConnection::algorithms` reports and that strict kex is on.
+//! and checks what `ClientConnection::algorithms` reports, that strict kex is on, and
+//! that sshd's log shows it negotiated the same algorithm.
 //!
 //! Rekeying is not exercised here: OpenSSH neither starts nor accepts a key
 //! re-exchange before user authentication (sshd answers a pre-auth KEXINIT with
@@ -30,6 +31,9 @@ use crate::matrix::{self, Direction, Row};
 
 /// Upper bound for one scenario, slow DH groups in a debug build included.
 const SCENARIO_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long sshd's log may lag behind the connection (it drains from a pipe).
+const LOG_WAIT: Duration = Duration::from_secs(10);
 
 /// Scenarios run at once; sshd forks a process per connection, so a few suffice.
 const WORKERS: usize = 3;
@@ -195,6 +199,12 @@ fn run_case(sshd: &Sshd, case: &Case) -> Result<(), String> {
         .algorithms()
         .ok_or("no negotiated algorithms after the key exchange")?;
     check_expectation(case.expect, negotiated)?;
+    // sshd's own view: its session processes log what they negotiated. Connections
+    // run in parallel, so this only shows that some connection agreed on the
+    // algorithm; the scenario restricting us to it makes that connection ours.
+    let needle = sshd_log_line(case.expect);
+    sshd.wait_for_log(&needle, LOG_WAIT)
+        .map_err(|_| format!("sshd never logged {needle:?}"))?;
 
     driver
         .engine_mut()
@@ -202,6 +212,18 @@ fn run_case(sshd: &Sshd, case: &Case) -> Result<(), String> {
     driver
         .close()
         .map_err(|e| format!("closing after SERVICE_ACCEPT: {e}"))
+}
+
+/// What sshd logs (at DEBUG3) when it negotiates what `expect` names.
+fn sshd_log_line(expect: Expect) -> String {
+    match expect {
+        Expect::Kex(kex) => format!("kex: algorithm: {kex}"),
+        Expect::Cipher(cipher) => format!("kex: client->server cipher: {cipher} MAC: "),
+        Expect::Mac(mac) => format!(" MAC: {mac} compression: "),
+        Expect::HostKey(alg) => format!("kex: host key algorithm: {alg}"),
+        Expect::Compression(c) => format!("compression: {c}"),
+        Expect::StrictKex => "will use strict KEX ordering".to_owned(),
+    }
 }
 
 /// The key must be the one sshd loaded for that type, byte for byte.
