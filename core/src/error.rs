@@ -34,6 +34,10 @@ pub enum ConnectionError {
     /// The server presented a different host key in a re-exchange.
     #[error("host key changed during re-exchange")]
     HostKeyChanged,
+    /// The peer answered our KEXINIT with UNIMPLEMENTED (OpenSSH refuses a key
+    /// re-exchange before user authentication).
+    #[error("the peer refused the key exchange")]
+    KeyExchangeRefused,
     /// A timer expired (key exchange, login grace, keepalive, ...).
     #[error("timed out: {0}")]
     TimedOut(TimerKind),
@@ -50,7 +54,9 @@ impl ConnectionError {
     pub fn disconnect_reason(&self) -> Option<DisconnectReason> {
         match self {
             Self::PeerMisbehaved(p) => Some(p.disconnect_reason()),
-            Self::NoCommonAlgorithm { .. } => Some(DisconnectReason::KeyExchangeFailed),
+            Self::NoCommonAlgorithm { .. } | Self::KeyExchangeRefused => {
+                Some(DisconnectReason::KeyExchangeFailed)
+            }
             Self::HostKeyRejected | Self::HostKeyChanged => {
                 Some(DisconnectReason::HostKeyNotVerifiable)
             }

@@ -412,3 +412,22 @@ fn random_garbage_never_panics_and_always_ends() {
         }
     }
 }
+
+#[test]
+fn unimplemented_answer_to_our_kexinit_fails_fast() {
+    let mut pair = established_pair(26);
+    // The server sees our KEXINIT as unknown: play that by answering with
+    // UNIMPLEMENTED for its sequence number instead of processing it.
+    pair.client.rekey(pair.now);
+    let mut kexinit = Vec::new();
+    let _ = pair.client.poll_transmit(pair.now, &mut kexinit);
+    let seq = pair.server.transport_mut().next_read_sequence();
+    pair.server
+        .transport_mut()
+        .inject_packet(&crate::wire::transport::encode_unimplemented(seq));
+    pair.drive();
+    assert_eq!(
+        pair.client_seen.closed(),
+        Some(&ConnectionError::KeyExchangeRefused)
+    );
+}

@@ -72,6 +72,11 @@ impl PacketWriter {
         self.seq = 0;
     }
 
+    /// Sequence number the next packet will carry.
+    pub(crate) fn next_sequence(&self) -> u32 {
+        self.seq
+    }
+
     /// Appends one sealed packet carrying `payload` to `out`.
     pub(crate) fn write(&mut self, payload: &[u8], out: &mut BytesMut, rng: &mut dyn SecureRandom) {
         let payload = match &mut self.compression {
@@ -167,6 +172,12 @@ impl PacketReader {
 
     pub(crate) fn reset_sequence(&mut self) {
         self.seq = 0;
+    }
+
+    /// Sequence number the next packet will carry.
+    #[cfg(test)]
+    pub(crate) fn next_sequence(&self) -> u32 {
+        self.seq
     }
 
     /// Takes the next whole packet out of `buf`, returning its payload and sequence

@@ -36,6 +36,8 @@ struct NewKeys {
 /// State of one key exchange, from our KEXINIT until both NEWKEYS.
 pub(crate) struct KexRound {
     our_init: Vec<u8>,
+    /// Sequence number our KEXINIT went out with, to recognise a refusal of it.
+    our_init_seq: u32,
     peer_init: Option<Vec<u8>>,
     negotiated: Option<Negotiated>,
     method: Method,
@@ -64,6 +66,12 @@ impl KexRound {
 
     pub(crate) fn awaiting_host_key(&self) -> Option<u64> {
         self.awaiting_host_key
+    }
+
+    /// True when an UNIMPLEMENTED for `seq` is the peer refusing our KEXINIT (OpenSSH
+    /// answers a re-exchange before authentication this way).
+    pub(crate) fn refuses_our_kexinit(&self, seq: u32) -> bool {
+        self.peer_init.is_none() && seq == self.our_init_seq
     }
 }
 
@@ -100,9 +108,11 @@ impl Transport {
             self.rng.as_mut(),
         );
         let our_init = init.encode();
+        let our_init_seq = self.writer.next_sequence();
         self.send_transport(&our_init);
         self.round = Some(KexRound {
             our_init,
+            our_init_seq,
             peer_init: None,
             negotiated: None,
             method: Method::NotStarted,

@@ -271,7 +271,16 @@ impl Transport {
                 };
                 self.close(error);
             }
-            Some(TransportMessage::Ignore) | Some(TransportMessage::Unimplemented(_)) => {}
+            Some(TransportMessage::Ignore) => {}
+            Some(TransportMessage::Unimplemented(seq)) => {
+                if self
+                    .round
+                    .as_ref()
+                    .is_some_and(|r| r.refuses_our_kexinit(seq))
+                {
+                    self.fail(ConnectionError::KeyExchangeRefused);
+                }
+            }
             Some(TransportMessage::Debug {
                 always_display,
                 message,
@@ -579,5 +588,10 @@ impl Transport {
     /// play a misbehaving peer).
     pub(crate) fn inject_packet(&mut self, payload: &[u8]) {
         self.writer.write(payload, &mut self.out, self.rng.as_mut());
+    }
+
+    /// Sequence number the next packet from the peer will carry.
+    pub(crate) fn next_read_sequence(&self) -> u32 {
+        self.reader.next_sequence()
     }
 }
