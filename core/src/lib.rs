@@ -19,6 +19,8 @@ pub mod crypto;
 mod decision;
 pub mod error;
 pub mod event;
+#[cfg(fuzzing)]
+pub mod fuzzing;
 pub mod kex;
 pub mod keys;
 mod timer;

@@ -25,6 +25,8 @@ use crate::timer::TimerTable;
 use crate::wire::msg;
 use crate::wire::transport::{self as tmsg, TransportMessage};
 
+#[cfg(fuzzing)]
+pub(crate) use framing::PacketReader as FuzzPacketReader;
 use framing::{PacketReader, PacketWriter};
 use handshake::KexRound;
 use ident::{IdentProgress, IdentReader};
