@@ -19,6 +19,7 @@ pub mod crypto;
 mod decision;
 pub mod error;
 pub mod event;
+pub mod host_pattern;
 pub mod kex;
 pub mod keys;
 mod timer;
