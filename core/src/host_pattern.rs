@@ -99,7 +99,9 @@ pub fn glob_matches(pattern: &str, text: &str) -> bool {
             },
         }
     }
-    pattern.get(p..).is_some_and(|rest| rest.iter().all(|&c| c == b'*'))
+    pattern
+        .get(p..)
+        .is_some_and(|rest| rest.iter().all(|&c| c == b'*'))
 }
 
 /// Matches `text` against a comma-separated pattern list with `!` negation, as
@@ -229,7 +231,7 @@ fn list_items(list: &str) -> impl Iterator<Item = &str> {
 }
 
 /// The address sshd would report: IPv4-mapped IPv6 becomes plain IPv4.
-fn canonical_address(address: IpAddr) -> IpAddr {
+pub(crate) fn canonical_address(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
         v4 => v4,

@@ -113,10 +113,18 @@ fn fold_case_off_keeps_patterns_as_written() {
 fn address_list_matches_cidr_blocks() {
     let list = "10.0.0.0/8,192.168.1.1,2001:db8::/32";
     for a in ["10.1.2.3", "192.168.1.1", "2001:db8::1"] {
-        assert_eq!(match_address_list(ip(a), list), Ok(ListMatch::Positive), "{a}");
+        assert_eq!(
+            match_address_list(ip(a), list),
+            Ok(ListMatch::Positive),
+            "{a}"
+        );
     }
     for a in ["11.0.0.1", "192.168.1.2", "2001:db9::1"] {
-        assert_eq!(match_address_list(ip(a), list), Ok(ListMatch::NoMatch), "{a}");
+        assert_eq!(
+            match_address_list(ip(a), list),
+            Ok(ListMatch::NoMatch),
+            "{a}"
+        );
     }
 }
 
@@ -142,7 +150,10 @@ fn zero_prefix_matches_every_address_of_the_family() {
         match_address_list(ip("::1"), "0.0.0.0/0"),
         Ok(ListMatch::NoMatch)
     );
-    assert_eq!(match_address_list(ip("::1"), "::/0"), Ok(ListMatch::Positive));
+    assert_eq!(
+        match_address_list(ip("::1"), "::/0"),
+        Ok(ListMatch::Positive)
+    );
 }
 
 #[test]

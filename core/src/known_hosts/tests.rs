@@ -54,7 +54,10 @@ fn trusted(line: usize) -> HostKeyStatus {
 
 #[test]
 fn comments_blank_lines_and_leading_blanks_are_not_entries() {
-    let text = format!("# comment\n\n   \n\t# indented comment\n  example.org {}\n", k(&key(1)));
+    let text = format!(
+        "# comment\n\n   \n\t# indented comment\n  example.org {}\n",
+        k(&key(1))
+    );
     let known = KnownHosts::parse(&text);
     assert_eq!(known.entries().len(), 1);
     assert_eq!(known.entries()[0].line(), 5);
@@ -93,7 +96,12 @@ fn malformed_line_is_reported_with_its_number_and_the_rest_still_parses() {
 
 #[test]
 fn line_without_a_key_is_invalid() {
-    for text in ["lonelyhost\n", "host   \n", "host # comment\n", "@revoked\n"] {
+    for text in [
+        "lonelyhost\n",
+        "host   \n",
+        "host # comment\n",
+        "@revoked\n",
+    ] {
         let known = KnownHosts::parse(text);
         assert!(
             matches!(
@@ -204,7 +212,10 @@ fn any_name_of_a_comma_list_matches() {
     for host in ["a.example", "b.example", "192.0.2.1"] {
         assert_eq!(known.check(host, 22, &key(1)), trusted(1), "{host}");
     }
-    assert_eq!(known.check("c.example", 22, &key(1)), HostKeyStatus::Unknown);
+    assert_eq!(
+        known.check("c.example", 22, &key(1)),
+        HostKeyStatus::Unknown
+    );
 }
 
 #[test]
@@ -213,28 +224,43 @@ fn star_and_question_mark_patterns_match() {
     assert_eq!(known.check("www.example.org", 22, &key(1)), trusted(1));
     assert_eq!(known.check("host12", 22, &key(1)), trusted(1));
     assert_eq!(known.check("host1", 22, &key(1)), HostKeyStatus::Unknown);
-    assert_eq!(known.check("example.org", 22, &key(1)), HostKeyStatus::Unknown);
+    assert_eq!(
+        known.check("example.org", 22, &key(1)),
+        HostKeyStatus::Unknown
+    );
 }
 
 #[test]
 fn negated_pattern_excludes_a_host_from_the_line() {
     let known = KnownHosts::parse(&format!("*.example.org,!db.example.org {}\n", k(&key(1))));
-    assert_eq!(known.check("db.example.org", 22, &key(1)), HostKeyStatus::Unknown);
+    assert_eq!(
+        known.check("db.example.org", 22, &key(1)),
+        HostKeyStatus::Unknown
+    );
     assert_eq!(known.check("www.example.org", 22, &key(1)), trusted(1));
 }
 
 #[test]
 fn negated_pattern_alone_matches_no_host() {
     let known = KnownHosts::parse(&format!("!db.example.org {}\n", k(&key(1))));
-    assert_eq!(known.check("www.example.org", 22, &key(1)), HostKeyStatus::Unknown);
+    assert_eq!(
+        known.check("www.example.org", 22, &key(1)),
+        HostKeyStatus::Unknown
+    );
 }
 
 #[test]
 fn non_default_port_is_written_in_brackets() {
     let known = KnownHosts::parse(&format!("[example.org]:2222 {}\n", k(&key(1))));
     assert_eq!(known.check("example.org", 2222, &key(1)), trusted(1));
-    assert_eq!(known.check("example.org", 22, &key(1)), HostKeyStatus::Unknown);
-    assert_eq!(known.check("example.org", 2200, &key(1)), HostKeyStatus::Unknown);
+    assert_eq!(
+        known.check("example.org", 22, &key(1)),
+        HostKeyStatus::Unknown
+    );
+    assert_eq!(
+        known.check("example.org", 2200, &key(1)),
+        HostKeyStatus::Unknown
+    );
 }
 
 #[test]
@@ -263,7 +289,10 @@ fn key_of_the_bare_host_is_trusted_on_other_ports() {
 #[test]
 fn other_key_of_the_bare_host_leaves_other_ports_unknown() {
     let known = KnownHosts::parse(&format!("example.org {}\n", k(&key(1))));
-    assert_eq!(known.check("example.org", 2222, &key(2)), HostKeyStatus::Unknown);
+    assert_eq!(
+        known.check("example.org", 2222, &key(2)),
+        HostKeyStatus::Unknown
+    );
 }
 
 // ---- hashed names -------------------------------------------------------------------
@@ -324,7 +353,10 @@ fn malformed_hashed_names_are_invalid() {
 fn hashed_field_with_extra_names_never_matches() {
     let known = KnownHosts::parse(&format!("{SSH_KEYGEN_HASH},other {}\n", k(&key(1))));
     assert!(known.invalid_lines().is_empty());
-    assert_eq!(known.check("example.com", 22, &key(1)), HostKeyStatus::Unknown);
+    assert_eq!(
+        known.check("example.com", 22, &key(1)),
+        HostKeyStatus::Unknown
+    );
     assert_eq!(known.check("other", 22, &key(1)), HostKeyStatus::Unknown);
 }
 
@@ -566,7 +598,9 @@ fn host_certificate_with_a_critical_option_is_rejected() {
     assert_eq!(lookup.status, HostKeyStatus::Unknown);
     assert_eq!(
         lookup.rejection,
-        Some(CertificateError::UnknownCriticalOption("force-command".into()))
+        Some(CertificateError::UnknownCriticalOption(
+            "force-command".into()
+        ))
     );
 }
 
@@ -575,7 +609,10 @@ fn host_certificate_with_a_critical_option_is_rejected() {
 #[test]
 fn added_line_is_what_ssh_writes() {
     let mut known = KnownHosts::parse("");
-    assert_eq!(known.add("Example.ORG", 22, &key(1)), format!("example.org {}", k(&key(1))));
+    assert_eq!(
+        known.add("Example.ORG", 22, &key(1)),
+        format!("example.org {}", k(&key(1)))
+    );
     assert_eq!(
         known.add("example.org", 2222, &key(1)),
         format!("[example.org]:2222 {}", k(&key(1)))
@@ -642,7 +679,12 @@ fn removal_of_an_absent_host_keeps_the_text() {
 #[test]
 fn removal_keeps_a_negated_host_line() {
     let text = format!("*,!h {}\n", k(&key(1)));
-    assert!(KnownHosts::parse(&text).remove_host("h", 22).removed_lines.is_empty());
+    assert!(
+        KnownHosts::parse(&text)
+            .remove_host("h", 22)
+            .removed_lines
+            .is_empty()
+    );
 }
 
 #[test]
