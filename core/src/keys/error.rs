@@ -135,6 +135,18 @@ pub enum KeyError {
     /// The key file is structurally corrupt in the way named.
     #[error("corrupt key file: {0}")]
     CorruptKeyFile(&'static str),
+    /// A key algorithm or encryption scheme identified by this OID is not supported.
+    #[error("unsupported algorithm {0}")]
+    UnsupportedAlgorithm(String),
+    /// The key cannot be written in the requested format.
+    #[error("unsupported format: {0}")]
+    UnsupportedFormat(&'static str),
+    /// A PEM block's label is not a key type we read here.
+    #[error("unsupported PEM label {0:?}")]
+    UnknownPemLabel(String),
+    /// The PEM armor or its headers are malformed.
+    #[error("malformed PEM: {0}")]
+    MalformedPem(String),
     /// A certificate is structurally invalid in the way named.
     #[error("malformed certificate: {0}")]
     MalformedCertificate(&'static str),

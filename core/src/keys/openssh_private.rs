@@ -314,6 +314,14 @@ fn read_private(r: &mut Reader<'_>) -> Result<PrivateKey, KeyError> {
             let iqmp = r.mpint_unsigned()?;
             let p = r.mpint_unsigned()?;
             let q = r.mpint_unsigned()?;
+            // Check sizes before any arithmetic, so a hostile file cannot make us
+            // divide numbers of megabits.
+            let public = RsaPublic::from_components(e, n)?;
+            if [d, p, q, iqmp].iter().any(|v| v.len() > public.n.len()) {
+                return Err(KeyError::CorruptKeyFile(
+                    "RSA private component longer than n",
+                ));
+            }
             let (dp, dq) = rsa::crt_exponents(d, p, q)?;
             let secrets = RsaSecrets {
                 d: Zeroizing::new(d.to_vec()),
@@ -323,7 +331,6 @@ fn read_private(r: &mut Reader<'_>) -> Result<PrivateKey, KeyError> {
                 dq,
                 iqmp: Zeroizing::new(iqmp.to_vec()),
             };
-            let public = RsaPublic::from_components(e, n)?;
             PrivateData::Rsa(Box::new(RsaPrivate::from_parts(public, secrets)?))
         }
         (_, Some(curve)) => {

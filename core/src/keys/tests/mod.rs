@@ -4,7 +4,9 @@ mod blob;
 mod certificate;
 mod fixtures;
 mod openssh_private;
+mod pem;
 mod public_line;
+mod robustness;
 mod sign;
 
 use std::sync::OnceLock;

@@ -330,3 +330,35 @@ fn unencrypted_file_with_differing_check_numbers_is_corrupt() {
         KeyError::CorruptKeyFile("check numbers differ")
     );
 }
+
+#[test]
+fn rsa_component_longer_than_modulus_is_refused_before_arithmetic() {
+    let public = key(KeyType::Rsa).public_key();
+    let blob = public.to_blob();
+    let mut r = Reader::new(&blob);
+    r.string().unwrap();
+    let e = r.mpint_unsigned().unwrap().to_vec();
+    let n = r.mpint_unsigned().unwrap().to_vec();
+    let mut section = vec![0, 0, 0, 1, 0, 0, 0, 1];
+    section.put_string(b"ssh-rsa");
+    section.put_mpint_unsigned(&n);
+    section.put_mpint_unsigned(&e);
+    section.put_mpint_unsigned(&vec![0x7f; 100_000]);
+    for _ in 0..3 {
+        section.put_mpint_unsigned(&[3]);
+    }
+    section.put_string(b"");
+    let pad = (8 - section.len() % 8) % 8;
+    section.extend((1..=pad as u8).collect::<Vec<_>>());
+    let mut out = b"openssh-key-v1\0".to_vec();
+    out.put_string(b"none");
+    out.put_string(b"none");
+    out.put_string(b"");
+    out.put_u32(1);
+    out.put_string(&blob);
+    out.put_string(&section);
+    assert_eq!(
+        PrivateKey::from_openssh_binary(&out, None).unwrap_err(),
+        KeyError::CorruptKeyFile("RSA private component longer than n")
+    );
+}
