@@ -132,6 +132,23 @@ pub(crate) fn line_content(line: &str) -> &str {
     line.strip_suffix('\r').unwrap_or(line)
 }
 
+/// Random text stitched from `vocabulary`, for the parsers' never-panic tests: up to
+/// `max_tokens` tokens, each picked by `rng`.
+#[cfg(test)]
+pub(crate) fn token_soup(
+    rng: &mut crate::crypto::SeededRandom,
+    vocabulary: &[&str],
+    max_tokens: u64,
+) -> String {
+    let count = rng.next_u64() % (max_tokens + 1);
+    (0..count)
+        .filter_map(|_| {
+            let index = usize::try_from(rng.next_u64() % vocabulary.len() as u64).ok()?;
+            vocabulary.get(index).copied()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

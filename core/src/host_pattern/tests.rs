@@ -275,3 +275,36 @@ fn from_list_with_an_invalid_block_is_an_error() {
     let client = ip("10.0.0.1");
     assert!(match_host_and_address("10.0.0.1", client, "10.0.0.0/40").is_err());
 }
+
+/// OpenSSH's recursive `match_pattern`, as a reference for the iterative glob.
+fn reference_glob(pattern: &[u8], text: &[u8]) -> bool {
+    match pattern.split_first() {
+        None => text.is_empty(),
+        Some((b'*', rest)) => (0..=text.len()).any(|skip| reference_glob(rest, &text[skip..])),
+        Some((&c, rest)) => match text.split_first() {
+            Some((&t, text_rest)) if c == b'?' || c == t => reference_glob(rest, text_rest),
+            _ => false,
+        },
+    }
+}
+
+#[test]
+fn glob_agrees_with_openssh_recursive_matcher_on_random_inputs() {
+    use crate::crypto::SeededRandom;
+    let rng = &mut SeededRandom::new(11);
+    let pick = |rng: &mut SeededRandom, alphabet: &[u8], max: u64| -> String {
+        let len = rng.next_u64() % (max + 1);
+        (0..len)
+            .map(|_| char::from(alphabet[(rng.next_u64() % alphabet.len() as u64) as usize]))
+            .collect()
+    };
+    for _ in 0..20_000 {
+        let pattern = pick(rng, b"ab*?", 7);
+        let text = pick(rng, b"ab", 8);
+        assert_eq!(
+            glob_matches(&pattern, &text),
+            reference_glob(pattern.as_bytes(), text.as_bytes()),
+            "{pattern:?} vs {text:?}"
+        );
+    }
+}

@@ -700,3 +700,74 @@ fn find_lists_every_line_for_the_host_markers_included() {
     let lines: Vec<_> = known.find("h", 22).map(Entry::line).collect();
     assert_eq!(lines, [1, 2, 3]);
 }
+
+// ---- robustness ---------------------------------------------------------------------
+
+#[test]
+fn random_text_never_panics_and_every_line_is_accounted_for() {
+    let k1 = k(&key(1));
+    let (type1, b64) = k1.split_once(' ').unwrap();
+    let whole_key = format!(" {k1} ");
+    let vocabulary = [
+        "@cert-authority",
+        "@revoked",
+        "@",
+        "|1|",
+        "|",
+        "XqdObDBaUNnU49FdmuZ4MIgamks=",
+        "xEBRPcRMKR6qgUY6AIMfT+SMmu4=",
+        "*",
+        "?",
+        "!",
+        ",",
+        "[",
+        "]",
+        ":",
+        "2222",
+        " ",
+        " ",
+        "\t",
+        "\n",
+        "\n",
+        "\r",
+        "#",
+        "h",
+        "example.org",
+        "192.0.2.1",
+        "::1",
+        type1,
+        b64,
+        "ssh-rsa",
+        "AAAA",
+        "=",
+        "é",
+        "sk-ssh-ed25519@openssh.com",
+        "ED25519",
+        &whole_key,
+        &whole_key,
+    ];
+    let rng = &mut SeededRandom::new(21);
+    let probe = key(1);
+    let mut parsed = 0;
+    for _ in 0..3000 {
+        let text = crate::key_field::token_soup(rng, &vocabulary, 40);
+        let known = KnownHosts::parse(&text);
+        let lines = crate::key_field::numbered_lines(&text).count();
+        assert!(
+            known.entries().len() + known.invalid_lines().len() <= lines,
+            "{text:?}"
+        );
+        parsed += known.entries().len();
+        for (host, port) in [("h", 22), ("example.org", 2222), ("::1", 22)] {
+            let _ = known.check(host, port, &probe);
+            let _ = known.find(host, port).count();
+            let removal = known.remove_host(host, port);
+            assert_eq!(
+                KnownHosts::parse(&removal.text).entries().len() + removal.removed_lines.len(),
+                known.entries().len(),
+                "{text:?}"
+            );
+        }
+    }
+    assert!(parsed > 1000, "the soup should hold entries ({parsed})");
+}

@@ -130,3 +130,71 @@ fn certificate_in_place_of_a_key_skips_the_line() {
         AuthorizedKeysError::CertificateAsKey
     );
 }
+
+#[test]
+fn random_text_never_panics_and_every_line_is_accounted_for() {
+    use std::time::UNIX_EPOCH;
+
+    use crate::authorized_keys::{AuthorizationRequest, KeyOptions};
+    let k1 = k(&key(1));
+    let (type1, b64) = k1.split_once(' ').unwrap();
+    let whole_key = format!(" {k1} ");
+    let vocabulary = [
+        "no-pty",
+        "pty",
+        "restrict",
+        "cert-authority",
+        "command=",
+        "from=",
+        "principals=",
+        "environment=",
+        "permitopen=",
+        "permitlisten=",
+        "expiry-time=",
+        "tunnel=",
+        "no-",
+        "\"",
+        "\\\"",
+        "\\",
+        ",",
+        " ",
+        " ",
+        "\t",
+        "\n",
+        "\n",
+        "#",
+        "=",
+        "A=1",
+        "20300101",
+        "10.0.0.0/8",
+        "!",
+        "*",
+        "[::1]:22",
+        "h:80",
+        "any",
+        "é",
+        type1,
+        b64,
+        "ssh-rsa",
+        &whole_key,
+        &whole_key,
+    ];
+    let rng = &mut SeededRandom::new(22);
+    let probe = key(1);
+    let mut parsed = 0;
+    for _ in 0..3000 {
+        let text = crate::key_field::token_soup(rng, &vocabulary, 40);
+        let keys = AuthorizedKeys::parse(&text);
+        let lines = crate::key_field::numbered_lines(&text).count();
+        assert!(
+            keys.entries().len() + keys.invalid_lines().len() <= lines,
+            "{text:?}"
+        );
+        parsed += keys.entries().len();
+        let request =
+            AuthorizationRequest::new("u", &probe, "10.1.2.3".parse().unwrap(), UNIX_EPOCH);
+        let _ = keys.authorize(&request);
+        let _ = KeyOptions::parse(&text);
+    }
+    assert!(parsed > 200, "the soup should hold entries ({parsed})");
+}
