@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod authorized_keys;
 pub mod cipher;
 pub mod config;
 pub mod connection;
@@ -21,8 +22,11 @@ pub mod error;
 pub mod event;
 #[cfg(fuzzing)]
 pub mod fuzzing;
+pub mod host_pattern;
 pub mod kex;
+mod key_field;
 pub mod keys;
+pub mod known_hosts;
 mod timer;
 pub mod transport;
 pub mod wire;
