@@ -34,6 +34,7 @@ mod listing;
 #[path = "keygen/time.rs"]
 mod time;
 
+use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -52,7 +53,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("keygen: {message}");
+            // Nothing is left to report to if standard error is gone too.
+            let _ = writeln!(std::io::stderr(), "keygen: {message}");
             ExitCode::FAILURE
         }
     }
@@ -81,30 +83,26 @@ fn generate(args: &Args) -> Result<(), String> {
         ));
     }
     let hash = fingerprint_hash(args)?;
-    let say = |line: &str| {
-        if !args.quiet {
-            println!("{line}");
-        }
-    };
+    let say = |line: &str| if args.quiet { Ok(()) } else { show(line) };
     let rng = &mut SystemRandom;
-    say(&format!("Generating public/private {name} key pair."));
+    say(&format!("Generating public/private {name} key pair."))?;
     let mut key = PrivateKey::generate(key_type, bits, rng).map_err(|e| e.to_string())?;
     key.set_comment(args.comment.clone().unwrap_or_else(files::user_at_host));
 
     let passphrase = args.new_passphrase.as_deref().unwrap_or("");
     files::write_private(path, &encode_private(&key, args, passphrase, rng)?)?;
-    say(&format!("Your identification has been saved in {path}"));
+    say(&format!("Your identification has been saved in {path}"))?;
     let public = key.public_key();
     let public_path = format!("{path}.pub");
     files::write_public(
         &public_path,
         &format!("{}\n", public.to_openssh(key.comment())),
     )?;
-    say(&format!("Your public key has been saved in {public_path}"));
-    say("The key fingerprint is:");
-    say(&format!("{} {}", public.fingerprint(hash), key.comment()));
-    say("The key's randomart image is:");
-    say(&public.randomart(hash));
+    say(&format!("Your public key has been saved in {public_path}"))?;
+    say("The key fingerprint is:")?;
+    say(&format!("{} {}", public.fingerprint(hash), key.comment()))?;
+    say("The key's randomart image is:")?;
+    say(&public.randomart(hash))?;
     Ok(())
 }
 
@@ -117,18 +115,16 @@ fn change_passphrase(args: &Args) -> Result<(), String> {
         .as_deref()
         .ok_or("no new passphrase given: use -N NEW (-N '' removes the passphrase)")?;
     if !key.comment().is_empty() {
-        println!("Key has comment '{}'", key.comment());
+        show(&format!("Key has comment '{}'", key.comment()))?;
     }
     files::write_private(path, &encode_private(&key, args, new, &mut SystemRandom)?)?;
-    println!("Your identification has been saved with the new passphrase.");
-    Ok(())
+    show("Your identification has been saved with the new passphrase.")
 }
 
 /// `-y -f FILE [-P PASS]`: the public key line of a private key file.
 fn public_from_private(args: &Args) -> Result<(), String> {
     let key = load_private(args.file()?, args.passphrase.as_deref())?;
-    println!("{}", key.public_key().to_openssh(key.comment()));
-    Ok(())
+    show(&key.public_key().to_openssh(key.comment()))
 }
 
 /// `-l [-v] [-E sha256|md5] -f FILE`: `BITS FINGERPRINT COMMENT (TYPE)` for each key
@@ -145,11 +141,11 @@ fn fingerprint(args: &Args) -> Result<(), String> {
         let suffix = if entry.certificate { "-CERT" } else { "" };
         let label = key.key_type().label();
         let fp = key.fingerprint(hash);
-        println!("{} {fp} {comment} ({label}{suffix})", key.bits());
+        show(&format!("{} {fp} {comment} ({label}{suffix})", key.bits()))?;
         if args.verbose && entry.certificate {
-            println!("{}", listing::certificate_randomart(key, hash));
+            show(&listing::certificate_randomart(key, hash))?;
         } else if args.verbose {
-            println!("{}", key.randomart(hash));
+            show(&key.randomart(hash))?;
         }
     }
     Ok(())
@@ -181,8 +177,7 @@ fn export(args: &Args) -> Result<(), String> {
             _ => key.to_spki_pem().map_err(|e| e.to_string())?,
         },
     };
-    print!("{text}");
-    Ok(())
+    show(text.trim_end_matches('\n'))
 }
 
 /// `-i [-m RFC4716|PKCS8|PEM] -f FILE`: a public key from another format as an OpenSSH
@@ -196,8 +191,7 @@ fn import(args: &Args) -> Result<(), String> {
         PublicFormat::Pkcs8 | PublicFormat::Pem => PublicKey::from_pem(&text),
     }
     .map_err(|e| format!("cannot import {path}: {e}"))?;
-    println!("{}", key.to_openssh(""));
-    Ok(())
+    show(&key.to_openssh(""))
 }
 
 /// `-s CA -I ID [-h] [-n P1,P2] [-V INTERVAL] [-O OPTION]... [-z SERIAL] FILE...`:
@@ -252,7 +246,9 @@ fn sign(args: &Args) -> Result<(), String> {
             .principals
             .as_deref()
             .map_or(String::new(), |p| format!(" for {p}"));
-        eprintln!(
+        // ssh-keygen reports signing on standard error.
+        let _ = writeln!(
+            std::io::stderr(),
             "Signed {kind} key {cert_path}: id \"{key_id}\" serial {serial}{principals} valid {}",
             validity.describe()
         );
@@ -272,8 +268,16 @@ fn show_certificate(args: &Args) -> Result<(), String> {
         Certificate::from_openssh(line).map_err(|e| format!("{path} is not a certificate: {e}"))?;
     cert.verify_signature(SignatureAlgorithm::ALL)
         .map_err(|e| format!("{path}: {e}"))?;
-    print!("{}", listing::listing(path, &cert));
-    Ok(())
+    show(listing::listing(path, &cert).trim_end_matches('\n'))
+}
+
+/// Prints `text` and a newline on standard output; a closed pipe is an error to
+/// report, not a panic.
+fn show(text: &str) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("cannot write to standard output: {e}"))
 }
 
 /// A `-O` option of `ssh-keygen -s`, applied to the certificate being built.
