@@ -505,7 +505,10 @@ fn ca_algorithm(ca: &PrivateKey, name: Option<&str>) -> Result<SignatureAlgorith
         .iter()
         .copied()
         .find(|alg| name.is_none_or(|name| alg.name() == name))
-        .ok_or_else(|| format!("a {} CA cannot sign with {name:?}", ca.key_type()))
+        .ok_or_else(|| {
+            let name = name.unwrap_or_default();
+            format!("a {} CA cannot sign with {name:?}", ca.key_type())
+        })
 }
 
 /// Seconds since the Unix epoch: the example owns the clock that the library never

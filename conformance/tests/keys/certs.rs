@@ -168,6 +168,57 @@ pub(crate) fn check(matrix: &Matrix) {
             outcome,
         );
     });
+    for subject in SUBJECTS {
+        let outcome = sha1_ca_is_parsed_and_refused_by_default(&dir, &theirs, subject);
+        let format = "user cert, CA ssh-rsa (SHA-1)";
+        matrix.record(SIGNED_BY_KEYGEN, format, subject.label, outcome);
+    }
+}
+
+/// A certificate ssh-keygen signs with `-t ssh-rsa` parses and verifies when SHA-1 is
+/// allowed, and is refused under OpenSSH's default CA algorithms, as sshd does.
+fn sha1_ca_is_parsed_and_refused_by_default(
+    dir: &ScratchDir,
+    keys: &Side,
+    subject: &KeySpec,
+) -> Outcome {
+    let result = (|| {
+        let ca_path = dir.join(format!("ca-{}", RSA.label));
+        let public_path = dir.join(format!("sha1-{}.pub", subject.label));
+        std::fs::copy(
+            dir.join(format!("subject-{}.pub", subject.label)),
+            &public_path,
+        )
+        .map_err(|e| format!("copy: {e}"))?;
+        let args = [
+            "-q",
+            "-s",
+            path_str(&ca_path),
+            "-t",
+            "ssh-rsa",
+            "-I",
+            "sha1",
+            "-n",
+            "alice",
+            path_str(&public_path),
+        ];
+        ssh_keygen_ok(&args)?;
+        let cert_path = dir.join(format!("sha1-{}-cert.pub", subject.label));
+        let (cert, _) = Certificate::from_openssh(&read(&cert_path)?)
+            .map_err(|e| format!("we cannot parse it: {e}"))?;
+        if cert.key() != &keys.subjects.get(subject).public_key() {
+            return Err("the certified key differs".into());
+        }
+        match cert.verify_signature(DEFAULT_CA_ALGORITHMS) {
+            Err(CertificateError::CaAlgorithmNotAllowed(name)) if name == "ssh-rsa" => {}
+            other => return Err(format!("under the defaults: {other:?}")),
+        }
+        match cert.verify_signature(SignatureAlgorithm::ALL) {
+            Ok(SignatureAlgorithm::SshRsa) => Ok(()),
+            other => Err(format!("with ssh-rsa allowed: {other:?}")),
+        }
+    })();
+    result.into()
 }
 
 fn kind(cert_type: CertType) -> &'static str {
