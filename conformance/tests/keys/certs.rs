@@ -149,25 +149,31 @@ pub(crate) fn check(matrix: &Matrix) {
             return;
         }
     };
-    parallel(CAS, |ca| {
-        for subject in SUBJECTS {
-            for cert_type in [CertType::User, CertType::Host] {
-                let format = format!("{} cert, CA {}", kind(cert_type), ca.label);
+    // Each CA's rows are made on its own thread and recorded in CA order.
+    let per_ca = parallel(CAS, |ca| {
+        let mut rows = Vec::new();
+        for cert_type in [CertType::User, CertType::Host] {
+            let format = format!("{} cert, CA {}", kind(cert_type), ca.label);
+            for subject in SUBJECTS {
                 let name = format!("{}-{}-{}", ca.label, subject.label, kind(cert_type));
-                let outcome = signed_by_us(&dir, &name, &ours, ca, subject, cert_type);
-                matrix.record(SIGNED_BY_US, format.clone(), subject.label, outcome);
+                let ours_outcome = signed_by_us(&dir, &name, &ours, ca, subject, cert_type);
+                rows.push((SIGNED_BY_US, format.clone(), subject.label, ours_outcome));
                 let outcome = signed_by_keygen(&dir, &name, &theirs, ca, subject, cert_type);
-                matrix.record(SIGNED_BY_KEYGEN, format, subject.label, outcome);
+                rows.push((SIGNED_BY_KEYGEN, format.clone(), subject.label, outcome));
             }
         }
         let outcome = tampered_is_refused(&dir, &ours, ca);
-        matrix.record(
+        rows.push((
             SIGNED_BY_US,
-            "tampered signature refused",
+            "tampered signature refused".into(),
             ca.label,
             outcome,
-        );
+        ));
+        rows
     });
+    for (direction, format, key, outcome) in per_ca.into_iter().flatten() {
+        matrix.record(direction, format, key, outcome);
+    }
     for subject in SUBJECTS {
         let outcome = sha1_ca_is_parsed_and_refused_by_default(&dir, &theirs, subject);
         let format = "user cert, CA ssh-rsa (SHA-1)";

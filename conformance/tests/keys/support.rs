@@ -313,6 +313,18 @@ impl Matrix {
             .push(row);
     }
 
+    /// Appends the rows of `other` (a section run on its own), after ours.
+    pub(crate) fn append(&self, other: Matrix) {
+        let rows = other
+            .rows
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.rows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend(rows);
+    }
+
     /// Prints every row (then the failures in full) and panics if any failed.
     pub(crate) fn print_and_assert(&self, title: &str) {
         let mut rows = self
@@ -382,20 +394,21 @@ impl Matrix {
     }
 }
 
-/// Orders rows by direction and format as first recorded (each section records its
-/// formats in order, from whichever thread), then by key type in [`KEY_SPECS`] order.
+/// Orders rows by direction, then format within it, as first recorded (each thread of
+/// a section records its formats in the same order), then by key type in
+/// [`KEY_SPECS`] order.
 fn sort_rows(rows: &mut [Row]) {
     let mut directions: Vec<&'static str> = Vec::new();
-    let mut formats: Vec<String> = Vec::new();
+    let mut formats: Vec<(&'static str, String)> = Vec::new();
     for row in rows.iter() {
         if !directions.contains(&row.direction) {
             directions.push(row.direction);
         }
-        if !formats.contains(&row.format) {
-            formats.push(row.format.clone());
+        let format = (row.direction, row.format.clone());
+        if !formats.contains(&format) {
+            formats.push(format);
         }
     }
-    let position = |list: &[String], item: &String| list.iter().position(|x| x == item);
     let key_rank = |key: &str| {
         KEY_SPECS
             .iter()
@@ -405,7 +418,9 @@ fn sort_rows(rows: &mut [Row]) {
     rows.sort_by_key(|row| {
         (
             directions.iter().position(|d| *d == row.direction),
-            position(&formats, &row.format),
+            formats
+                .iter()
+                .position(|(d, f)| *d == row.direction && *f == row.format),
             key_rank(&row.key),
         )
     });
