@@ -27,6 +27,13 @@ pub enum OpenSshCipher {
     Aes256Gcm,
     /// `chacha20-poly1305@openssh.com` (PROTOCOL.chacha20poly1305, sequence number 0).
     ChaCha20Poly1305,
+    /// `aes128-cbc`.
+    Aes128Cbc,
+    /// `aes192-cbc`.
+    Aes192Cbc,
+    /// `aes256-cbc`: ssh-keygen's default from OpenSSH 6.5 to 7.5, so common in older
+    /// key files.
+    Aes256Cbc,
 }
 
 impl OpenSshCipher {
@@ -38,6 +45,9 @@ impl OpenSshCipher {
         OpenSshCipher::Aes128Gcm,
         OpenSshCipher::Aes256Gcm,
         OpenSshCipher::ChaCha20Poly1305,
+        OpenSshCipher::Aes128Cbc,
+        OpenSshCipher::Aes192Cbc,
+        OpenSshCipher::Aes256Cbc,
     ];
 
     /// The cipher's SSH name.
@@ -49,6 +59,9 @@ impl OpenSshCipher {
             OpenSshCipher::Aes128Gcm => "aes128-gcm@openssh.com",
             OpenSshCipher::Aes256Gcm => "aes256-gcm@openssh.com",
             OpenSshCipher::ChaCha20Poly1305 => "chacha20-poly1305@openssh.com",
+            OpenSshCipher::Aes128Cbc => "aes128-cbc",
+            OpenSshCipher::Aes192Cbc => "aes192-cbc",
+            OpenSshCipher::Aes256Cbc => "aes256-cbc",
         }
     }
 
@@ -59,16 +72,21 @@ impl OpenSshCipher {
 
     pub(crate) fn key_len(self) -> usize {
         match self {
-            OpenSshCipher::Aes128Ctr | OpenSshCipher::Aes128Gcm => 16,
-            OpenSshCipher::Aes192Ctr => 24,
-            OpenSshCipher::Aes256Ctr | OpenSshCipher::Aes256Gcm => 32,
+            OpenSshCipher::Aes128Ctr | OpenSshCipher::Aes128Gcm | OpenSshCipher::Aes128Cbc => 16,
+            OpenSshCipher::Aes192Ctr | OpenSshCipher::Aes192Cbc => 24,
+            OpenSshCipher::Aes256Ctr | OpenSshCipher::Aes256Gcm | OpenSshCipher::Aes256Cbc => 32,
             OpenSshCipher::ChaCha20Poly1305 => chacha_openssh::KEY_LEN,
         }
     }
 
     pub(crate) fn iv_len(self) -> usize {
         match self {
-            OpenSshCipher::Aes128Ctr | OpenSshCipher::Aes192Ctr | OpenSshCipher::Aes256Ctr => 16,
+            OpenSshCipher::Aes128Ctr
+            | OpenSshCipher::Aes192Ctr
+            | OpenSshCipher::Aes256Ctr
+            | OpenSshCipher::Aes128Cbc
+            | OpenSshCipher::Aes192Cbc
+            | OpenSshCipher::Aes256Cbc => 16,
             OpenSshCipher::Aes128Gcm | OpenSshCipher::Aes256Gcm => aead::NONCE_LEN,
             OpenSshCipher::ChaCha20Poly1305 => 0,
         }
@@ -93,13 +111,21 @@ impl OpenSshCipher {
     }
 
     /// Encrypts `data` in place with `key_iv` (key then IV, as derived), returning the
-    /// tag (empty for CTR).
+    /// tag (empty for CTR and CBC). For CBC, `data` is whole blocks (the private section
+    /// is padded to [`Self::block_len`]), so no padding is added.
     pub(crate) fn encrypt(self, key_iv: &[u8], data: &mut [u8]) -> Result<Vec<u8>, KeyError> {
         let (key, iv) = key_iv.split_at(self.key_len());
         match self {
             OpenSshCipher::Aes128Ctr | OpenSshCipher::Aes192Ctr | OpenSshCipher::Aes256Ctr => {
                 let key = EncryptingKey::ctr(UnboundCipherKey::new(self.aes(), key)?)?;
                 key.less_safe_encrypt(data, EncryptionContext::Iv128(iv.try_into()?))?;
+                Ok(Vec::new())
+            }
+            OpenSshCipher::Aes128Cbc | OpenSshCipher::Aes192Cbc | OpenSshCipher::Aes256Cbc => {
+                if !data.is_empty() {
+                    let key = EncryptingKey::cbc(UnboundCipherKey::new(self.aes(), key)?)?;
+                    key.less_safe_encrypt(data, EncryptionContext::Iv128(iv.try_into()?))?;
+                }
                 Ok(Vec::new())
             }
             OpenSshCipher::Aes128Gcm | OpenSshCipher::Aes256Gcm => {
@@ -127,6 +153,14 @@ impl OpenSshCipher {
                 key.decrypt(data, DecryptionContext::Iv128(iv.try_into()?))?;
                 Ok(())
             }
+            // A wrong passphrase decrypts to garbage, which the check numbers catch.
+            OpenSshCipher::Aes128Cbc | OpenSshCipher::Aes192Cbc | OpenSshCipher::Aes256Cbc => {
+                if !data.is_empty() {
+                    let key = DecryptingKey::cbc(UnboundCipherKey::new(self.aes(), key)?)?;
+                    key.decrypt(data, DecryptionContext::Iv128(iv.try_into()?))?;
+                }
+                Ok(())
+            }
             OpenSshCipher::Aes128Gcm | OpenSshCipher::Aes256Gcm => {
                 let key = LessSafeKey::new(UnboundKey::new(self.aes_gcm(), key)?);
                 let nonce = Nonce::try_assume_unique_for_key(iv)?;
@@ -140,8 +174,10 @@ impl OpenSshCipher {
 
     fn aes(self) -> &'static cipher::Algorithm {
         match self {
-            OpenSshCipher::Aes128Ctr | OpenSshCipher::Aes128Gcm => &cipher::AES_128,
-            OpenSshCipher::Aes192Ctr => &cipher::AES_192,
+            OpenSshCipher::Aes128Ctr | OpenSshCipher::Aes128Gcm | OpenSshCipher::Aes128Cbc => {
+                &cipher::AES_128
+            }
+            OpenSshCipher::Aes192Ctr | OpenSshCipher::Aes192Cbc => &cipher::AES_192,
             _ => &cipher::AES_256,
         }
     }

@@ -16,6 +16,7 @@ const ENCRYPTED: &[&str] = &[
     "ed25519-enc-aes128-ctr",
     "ed25519-enc-aes256-gcm",
     "ed25519-enc-chacha20-poly1305",
+    "ed25519-enc-aes256-cbc",
     "rsa2048-enc",
     "ecdsa384-enc",
 ];
@@ -53,6 +54,15 @@ fn encrypted_ssh_keygen_keys_load_with_the_passphrase() {
         assert_eq!(key.public_key(), expected_public(name).0, "{name}");
         assert_signs(&key);
     }
+}
+
+#[test]
+fn aes256_cbc_key_of_older_openssh_loads_with_its_comment() {
+    let name = "ed25519-enc-aes256-cbc";
+    let key = load(name, Some(PASSPHRASE)).unwrap();
+    let (public, comment) = expected_public(name);
+    assert_eq!(key.public_key(), public);
+    assert_eq!(key.comment(), comment);
 }
 
 #[test]
