@@ -238,7 +238,6 @@ impl EcdsaPrivate {
     }
 
     /// The scalar, big-endian, padded to the field length.
-    #[allow(dead_code)] // read by the key file writers, which land next
     pub(crate) fn scalar(&self) -> &[u8] {
         &self.scalar
     }

@@ -84,7 +84,6 @@ impl Ed25519Private {
     }
 
     /// The 32-byte seed (RFC 8032 §5.1.5 private key).
-    #[allow(dead_code)] // read by the key file writers, which land next
     pub(crate) fn seed(&self) -> &[u8; KEY_LEN] {
         &self.seed
     }

@@ -88,6 +88,56 @@ pub enum KeyError {
     /// A DER structure (PKCS#1, SEC1, PKCS#8, SubjectPublicKeyInfo) is malformed.
     #[error("malformed DER: {0}")]
     MalformedDer(&'static str),
+    /// Text that should hold base64 does not decode.
+    #[error("invalid base64")]
+    InvalidBase64,
+    /// A public key line has fewer than the two fields `type base64`.
+    #[error("not an OpenSSH public key line (expected `type base64 [comment]`)")]
+    MalformedPublicKeyLine,
+    /// The type named at the start of a line or file differs from the key inside.
+    #[error("text names key type {text:?} but the key inside is {inner:?}")]
+    KeyTypeMismatch {
+        /// The type name in the text.
+        text: String,
+        /// The type name inside the encoded key.
+        inner: String,
+    },
+    /// The text is not the expected PEM-style armored block.
+    #[error("expected a {expected} block")]
+    MissingArmor {
+        /// The armor label that was looked for.
+        expected: &'static str,
+    },
+    /// A binary OpenSSH private key does not open with `openssh-key-v1\0`.
+    #[error("not an OpenSSH private key (bad magic)")]
+    NotOpenSshKey,
+    /// The file is encrypted with a cipher we do not support.
+    #[error("unsupported key file cipher {0:?}")]
+    UnknownCipher(String),
+    /// The file's key derivation function is not one we support.
+    #[error("unsupported key derivation function {0:?}")]
+    UnknownKdf(String),
+    /// The key derivation asks for more rounds than we are willing to compute.
+    #[error("key derivation asks for {0} rounds, above the limit of {max}", max = super::MAX_KDF_ROUNDS)]
+    KdfRoundsTooHigh(u32),
+    /// The file is encrypted and no passphrase was given.
+    #[error("the key is encrypted: a passphrase is required")]
+    PassphraseRequired,
+    /// The passphrase does not decrypt the key (check numbers or tag mismatch).
+    #[error("incorrect passphrase")]
+    WrongPassphrase,
+    /// The file holds a number of keys other than one (OpenSSH writes exactly one).
+    #[error("key file holds {0} keys, expected 1")]
+    KeyCount(u32),
+    /// The private key inside does not match the public key stored beside it.
+    #[error("private key does not match the public key stored with it")]
+    PublicKeyMismatch,
+    /// The key file is structurally corrupt in the way named.
+    #[error("corrupt key file: {0}")]
+    CorruptKeyFile(&'static str),
+    /// A certificate is structurally invalid in the way named.
+    #[error("malformed certificate: {0}")]
+    MalformedCertificate(&'static str),
     /// The random generator gave no usable scalar after many tries.
     #[error("could not derive a private scalar from the random generator")]
     RandomScalar,

@@ -18,6 +18,7 @@ pub const DEFAULT_RSA_BITS: u32 = 3072;
 /// prints the type and public fingerprint only.
 pub struct PrivateKey {
     pub(crate) inner: PrivateData,
+    pub(crate) comment: String,
 }
 
 /// The algorithm-specific contents of a private key.
@@ -59,7 +60,24 @@ impl PrivateKey {
             }
             (_, None) => return Err(KeyError::UnknownKeyType(key_type.name().into())),
         };
-        Ok(Self { inner })
+        Ok(Self::from_data(inner))
+    }
+
+    pub(crate) fn from_data(inner: PrivateData) -> Self {
+        Self {
+            inner,
+            comment: String::new(),
+        }
+    }
+
+    /// The key's comment (stored in key files; empty for a generated key).
+    pub fn comment(&self) -> &str {
+        &self.comment
+    }
+
+    /// Replaces the key's comment.
+    pub fn set_comment(&mut self, comment: impl Into<String>) {
+        self.comment = comment.into();
     }
 
     /// The public half of the key.

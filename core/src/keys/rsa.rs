@@ -123,6 +123,9 @@ fn strip_zeros(m: &[u8]) -> &[u8] {
     &m[start..]
 }
 
+/// A secret big-endian magnitude.
+pub(crate) type Secret = Zeroizing<Vec<u8>>;
+
 /// The secret components of an RSA key, each a big-endian magnitude.
 pub(crate) struct RsaSecrets {
     pub(crate) d: Zeroizing<Vec<u8>>,
@@ -228,7 +231,6 @@ impl RsaPrivate {
     }
 
     /// The secret components.
-    #[allow(dead_code)] // read by the key file writers, which land next
     pub(crate) fn secrets(&self) -> &RsaSecrets {
         &self.secrets
     }
@@ -252,4 +254,33 @@ impl RsaPrivate {
         self.pair.sign(encoding, &unused, data, &mut out)?;
         Ok(out)
     }
+}
+
+/// Computes the CRT exponents `d mod (p-1)` and `d mod (q-1)` that OpenSSH files omit
+/// (PROTOCOL.key stores n, e, d, iqmp, p, q) but aws-lc needs.
+///
+/// Uses crypto-bigint's constant-time division, as these are secrets.
+pub(crate) fn crt_exponents(d: &[u8], p: &[u8], q: &[u8]) -> Result<(Secret, Secret), KeyError> {
+    use crypto_bigint::{BoxedUint, NonZero};
+
+    let bits = |m: &[u8]| u32::try_from(m.len() * 8).map_err(|_| KeyError::Crypto);
+    let d = Zeroizing::new(
+        BoxedUint::from_be_slice(d, bits(d)?.max(64))
+            .map_err(|_| KeyError::InvalidPrivateKey("RSA d"))?,
+    );
+    let reduce = |prime: &[u8]| -> Result<Secret, KeyError> {
+        let prime = Zeroizing::new(
+            BoxedUint::from_be_slice(prime, bits(prime)?.max(64))
+                .map_err(|_| KeyError::InvalidPrivateKey("RSA prime"))?,
+        );
+        let one = BoxedUint::one_with_precision(prime.bits_precision());
+        let minus_one = Zeroizing::new(prime.wrapping_sub(&one));
+        let modulus = Zeroizing::new(
+            Option::<NonZero<BoxedUint>>::from(NonZero::new(BoxedUint::clone(&minus_one)))
+                .ok_or(KeyError::InvalidPrivateKey("RSA prime is 0 or 1"))?,
+        );
+        let rem = Zeroizing::new(d.rem(&*modulus));
+        Ok(Zeroizing::new(rem.to_be_bytes().to_vec()))
+    };
+    Ok((reduce(p)?, reduce(q)?))
 }

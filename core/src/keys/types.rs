@@ -43,6 +43,35 @@ impl KeyType {
         Self::ALL.iter().copied().find(|t| t.name() == name)
     }
 
+    /// The name of a certificate over a key of this type (PROTOCOL.certkeys).
+    pub fn certificate_name(self) -> &'static str {
+        match self {
+            KeyType::Ed25519 => "ssh-ed25519-cert-v01@openssh.com",
+            KeyType::EcdsaP256 => "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+            KeyType::EcdsaP384 => "ecdsa-sha2-nistp384-cert-v01@openssh.com",
+            KeyType::EcdsaP521 => "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+            KeyType::Rsa => "ssh-rsa-cert-v01@openssh.com",
+        }
+    }
+
+    /// The key type whose certificate is named `name`.
+    pub fn from_certificate_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|t| t.certificate_name() == name)
+    }
+
+    /// The short label `ssh-keygen -l` prints in parentheses and randomart titles:
+    /// `ED25519`, `ECDSA` or `RSA`.
+    pub fn label(self) -> &'static str {
+        match self {
+            KeyType::Ed25519 => "ED25519",
+            KeyType::EcdsaP256 | KeyType::EcdsaP384 | KeyType::EcdsaP521 => "ECDSA",
+            KeyType::Rsa => "RSA",
+        }
+    }
+
     /// The curve identifier carried inside an ECDSA blob (RFC 5656 §6.1), if ECDSA.
     pub fn curve_name(self) -> Option<&'static str> {
         match self {
@@ -136,6 +165,28 @@ impl SignatureAlgorithm {
     /// The algorithm with SSH name `name`, if we support it.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|a| a.name() == name)
+    }
+
+    /// The host key algorithm name for a certificate signed with this algorithm
+    /// (PROTOCOL.certkeys; RFC 8332 §3 names the RSA SHA-2 variants).
+    pub fn certificate_name(self) -> &'static str {
+        match self {
+            SignatureAlgorithm::Ed25519 => "ssh-ed25519-cert-v01@openssh.com",
+            SignatureAlgorithm::EcdsaP256 => "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+            SignatureAlgorithm::EcdsaP384 => "ecdsa-sha2-nistp384-cert-v01@openssh.com",
+            SignatureAlgorithm::EcdsaP521 => "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+            SignatureAlgorithm::RsaSha2_512 => "rsa-sha2-512-cert-v01@openssh.com",
+            SignatureAlgorithm::RsaSha2_256 => "rsa-sha2-256-cert-v01@openssh.com",
+            SignatureAlgorithm::SshRsa => "ssh-rsa-cert-v01@openssh.com",
+        }
+    }
+
+    /// The algorithm whose certificate form is named `name`.
+    pub fn from_certificate_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|a| a.certificate_name() == name)
     }
 
     /// The type of key that makes and checks this algorithm's signatures.

@@ -1,6 +1,10 @@
 //! Tests of the keys module, grouped by what they exercise.
 
 mod blob;
+mod certificate;
+mod fixtures;
+mod openssh_private;
+mod public_line;
 mod sign;
 
 use std::sync::OnceLock;
