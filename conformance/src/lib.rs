@@ -3,6 +3,8 @@
 //! This crate owns every test that needs a real peer or a real socket (DESIGN.md §4).
 //! Its library half is the harness those tests share:
 //!
+//! - [`blocking`]: a minimal blocking driver that runs one of our engines over a
+//!   `std::net::TcpStream`, following the engine's run loop contract.
 //! - [`openssh`]: the installed OpenSSH (`sshd`, `ssh`, `ssh-keygen`, ...) as test peers:
 //!   locating the binaries, starting a throwaway [`openssh::Sshd`] on a loopback port,
 //!   running [`openssh::SshClient`] with its `-vvv` log captured, and listing what the
@@ -14,5 +16,6 @@
 //! package to install, never a silently skipped test.
 #![forbid(unsafe_code)]
 
+pub mod blocking;
 pub mod openssh;
 pub mod scratch;

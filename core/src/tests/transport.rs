@@ -212,6 +212,27 @@ fn rekeys_by_bytes_and_keeps_data_intact() {
 }
 
 #[test]
+fn outbound_traffic_alone_triggers_rekey_by_bytes() {
+    // The server never answers IGNORE, so nothing comes back to the client: its byte
+    // limit must be checked as it sends, not only as it receives.
+    let mut config = curve25519_ed25519();
+    config.transport.rekey_after_bytes = Some(32 * 1024);
+    let mut pair = Pair::new(config, ed25519_server(TransportConfig::default()), 12);
+    pair.handshake();
+    for _ in 0..20 {
+        pair.client.send_ignore(&[0; 8 * 1024]);
+    }
+    pair.drive();
+    assert_eq!(pair.client_seen.closed(), None);
+    assert!(
+        pair.client.key_exchanges() >= 2,
+        "rekeyed {} times",
+        pair.client.key_exchanges() - 1
+    );
+    assert_eq!(pair.client.key_exchanges(), pair.server.key_exchanges());
+}
+
+#[test]
 fn rekeys_by_time() {
     let mut pair = Pair::new(
         curve25519_ed25519(),

@@ -434,6 +434,7 @@ impl Transport {
             return true;
         }
         self.write_upper(payload);
+        // A sender whose peer stays silent must still rekey at its byte limit.
         self.maybe_rekey(self.now);
         true
     }
