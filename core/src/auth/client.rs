@@ -644,9 +644,9 @@ impl ClientAuth<'_> {
     ) -> Result<(), AuthError> {
         let id = prompt.guard.answer();
         let (attempt, wait) = self.state.take_waiting(id)?;
-        let expected = match wait {
-            Wait::Prompts(n) => n,
-            _ => usize::MAX,
+        let Wait::Prompts(expected) = wait else {
+            self.state.abandon(self.transport, attempt);
+            return Err(AuthError::StaleDecision);
         };
         if responses.len() != expected {
             self.state.abandon(self.transport, attempt);

@@ -26,6 +26,50 @@
 //! and required method chains (sshd's `AuthenticationMethods`); the final success is
 //! [`Event::Authenticated`].
 //!
+//! A password login between our own client and server, in memory:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Instant;
+//! use sansh_core::auth::{MethodRequest, Zeroizing};
+//! use sansh_core::crypto::SeededRandom;
+//! use sansh_core::keys::{KeyType, PrivateKey};
+//! use sansh_core::{ClientConfig, ClientConnection, Event, ServerConfig, ServerConnection};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let now = Instant::now(); // the application's clock; the engine reads none
+//! let host_key = PrivateKey::generate(KeyType::Ed25519, None, &mut SeededRandom::new(1))?;
+//! let config = ServerConfig { host_keys: vec![host_key], ..ServerConfig::default() };
+//! let mut server = ServerConnection::new(Arc::new(config), now)?;
+//! let mut client = ClientConnection::new(ClientConfig::default(), now);
+//! // Queued until the key exchange is done and the server accepts ssh-userauth.
+//! client.auth().password("alice", Zeroizing::new("hunter2".into()))?;
+//! let mut wire = Vec::new();
+//! while !client.is_authenticated() {
+//!     wire.clear();
+//!     let _ = client.poll_transmit(now, &mut wire);
+//!     server.handle_input(now, &wire);
+//!     wire.clear();
+//!     let _ = server.poll_transmit(now, &mut wire);
+//!     client.handle_input(now, &wire);
+//!     while let Some(event) = client.poll_event() {
+//!         if let Event::HostKey(decision) = event {
+//!             client.accept_host_key(decision); // after checking known_hosts
+//!         }
+//!     }
+//!     while let Some(event) = server.poll_event() {
+//!         if let Event::AuthRequest(request) = event {
+//!             let good = matches!(request.method(),
+//!                 MethodRequest::Password { password, .. } if password.as_str() == "hunter2");
+//!             if good { server.auth().accept(request)? } else { server.auth().reject(request)? }
+//!         }
+//!     }
+//! }
+//! assert_eq!(server.authenticated_user().map(|u| u.user.as_str()), Some("alice"));
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! [`Event::AuthBanner`]: crate::Event::AuthBanner
 //! [`Event::AuthSuccess`]: crate::Event::AuthSuccess
 //! [`Event::AuthFailure`]: crate::Event::AuthFailure
@@ -59,6 +103,9 @@ pub use server::ServerAuth;
 pub(crate) use server::ServerAuthState;
 
 use std::time::SystemTime;
+
+/// Passwords and prompt responses are handed over in zeroizing strings.
+pub use zeroize::Zeroizing;
 
 /// The service that runs once authentication succeeds (RFC 4254).
 pub const CONNECTION_SERVICE: &str = "ssh-connection";
