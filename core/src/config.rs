@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::auth::{ClientAuthConfig, ServerAuthConfig};
 use crate::cipher::{CipherAlgorithm, CompressionAlgorithm, MacAlgorithm};
 use crate::kex::{GexRequest, KexAlgorithm};
 use crate::keys::{PrivateKey, SignatureAlgorithm};
@@ -125,6 +126,8 @@ pub struct ClientConfig {
     pub transport: TransportConfig,
     /// The group sizes asked for in diffie-hellman-group-exchange.
     pub gex: GexRequest,
+    /// User authentication settings.
+    pub auth: ClientAuthConfig,
 }
 
 /// Configuration of a server.
@@ -134,4 +137,6 @@ pub struct ServerConfig {
     pub transport: TransportConfig,
     /// Host keys; at least one is required.
     pub host_keys: Vec<PrivateKey>,
+    /// User authentication settings.
+    pub auth: ServerAuthConfig,
 }

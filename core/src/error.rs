@@ -47,6 +47,9 @@ pub enum ConnectionError {
     /// The application closed the connection.
     #[error("closed locally: {0}")]
     LocallyClosed(String),
+    /// (Server) The client failed authentication `max_auth_tries` times.
+    #[error("too many authentication failures")]
+    TooManyAuthenticationFailures,
 }
 
 impl ConnectionError {
@@ -61,6 +64,9 @@ impl ConnectionError {
                 Some(DisconnectReason::HostKeyNotVerifiable)
             }
             Self::TimedOut(_) | Self::LocallyClosed(_) => Some(DisconnectReason::ByApplication),
+            Self::TooManyAuthenticationFailures => {
+                Some(DisconnectReason::NoMoreAuthMethodsAvailable)
+            }
             Self::PeerDisconnected { .. } | Self::ConnectionLost => None,
         }
     }
@@ -109,6 +115,10 @@ pub enum TimerKind {
     KeyExchange,
     /// Time-based rekeying is due.
     Rekey,
+    /// (Server) The client did not authenticate within the login grace time.
+    LoginGrace,
+    /// (Server) A held-back USERAUTH_FAILURE is due (the failure delay has passed).
+    AuthFailureDelay,
 }
 
 impl std::fmt::Display for TimerKind {
@@ -116,6 +126,8 @@ impl std::fmt::Display for TimerKind {
         f.write_str(match self {
             Self::KeyExchange => "key exchange did not complete",
             Self::Rekey => "rekey",
+            Self::LoginGrace => "authentication did not complete within the login grace time",
+            Self::AuthFailureDelay => "authentication failure delay",
         })
     }
 }
@@ -187,6 +199,9 @@ pub enum PeerMisbehaved {
     /// SSH_MSG_SERVICE_REQUEST for a service we do not offer.
     #[error("service {0:?} not available")]
     ServiceNotAvailable(String),
+    /// The peer broke the user authentication protocol (RFC 4252, RFC 4256).
+    #[error("authentication protocol violated: {0}")]
+    Auth(&'static str),
     /// Queued messages exceeded their bound during a key exchange.
     #[error("peer let the key exchange stall while we had too much queued")]
     QueueOverflow,

@@ -24,6 +24,35 @@ pub enum Event {
     },
     /// A service was accepted: by the server (client side) or for the client (server side).
     ServiceAccepted(String),
+    /// (Client) The server's banner (RFC 4252 §5.4), control characters removed: show
+    /// it to the user before authentication goes on.
+    AuthBanner(String),
+    /// (Client) The server accepted our authentication; the connection protocol may
+    /// start.
+    AuthSuccess,
+    /// (Client) The authentication attempt failed (RFC 4252 §5.1). With
+    /// `partial_success` the method itself succeeded but the server wants more.
+    /// Also reported when an attempt could not be made at all (no signature algorithm
+    /// the server accepts for a key); the methods are then the last ones known.
+    AuthFailure {
+        /// The methods that can continue (may include names we do not implement).
+        methods_that_can_continue: Vec<String>,
+        /// The method succeeded, but more are required.
+        partial_success: bool,
+    },
+    /// (Client) The server accepts a key the application signs with: sign and answer
+    /// with `auth().answer_signature`.
+    SignRequest(crate::auth::SignRequest),
+    /// (Client) A keyboard-interactive round: answer with `auth().answer_prompts`.
+    KeyboardInteractive(crate::auth::KeyboardInteractivePrompt),
+    /// (Client) The server requires a new password: answer with
+    /// `auth().change_password`.
+    PasswordChange(crate::auth::PasswordChangeRequest),
+    /// (Server) The client asks to authenticate: answer through `auth()`. Signatures
+    /// have already been verified by the engine.
+    AuthRequest(crate::auth::AuthRequest),
+    /// (Server) The client is authenticated; the connection protocol may start.
+    Authenticated(crate::auth::AuthenticatedUser),
     /// The peer sent SSH_MSG_DEBUG.
     Debug {
         /// Whether the peer asked for it to be shown to the user.

@@ -4,7 +4,12 @@ use std::time::Instant;
 
 use crate::error::TimerKind;
 
-const KINDS: [TimerKind; 2] = [TimerKind::KeyExchange, TimerKind::Rekey];
+const KINDS: [TimerKind; 4] = [
+    TimerKind::KeyExchange,
+    TimerKind::Rekey,
+    TimerKind::LoginGrace,
+    TimerKind::AuthFailureDelay,
+];
 
 /// A fixed table of optional deadlines, one per [`TimerKind`].
 #[derive(Debug, Default, Clone)]

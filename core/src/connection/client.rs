@@ -2,10 +2,13 @@
 
 use std::time::Instant;
 
+use crate::auth::{ClientAuth, ClientAuthState};
 use crate::config::ClientConfig;
 use crate::crypto::{SecureRandom, SystemRandom};
+use crate::error::{PeerMisbehaved, TimerKind};
 use crate::event::HostKeyDecision;
 use crate::transport::{Role, Transport};
+use crate::wire::msg;
 
 use super::shared_engine_methods;
 
@@ -30,6 +33,7 @@ use super::shared_engine_methods;
 /// ```
 pub struct ClientConnection {
     transport: Transport,
+    auth: ClientAuthState,
 }
 
 impl std::fmt::Debug for ClientConnection {
@@ -47,7 +51,8 @@ impl ClientConnection {
     /// A client drawing randomness from `rng` (seeded for tests and simulations).
     pub fn with_rng(config: ClientConfig, rng: Box<dyn SecureRandom>, now: Instant) -> Self {
         let transport = Transport::new(Role::Client, config.transport, config.gex, None, rng, now);
-        Self { transport }
+        let auth = ClientAuthState::new(config.auth);
+        Self { transport, auth }
     }
 
     shared_engine_methods!();
@@ -70,16 +75,52 @@ impl ClientConnection {
     }
 
     /// Asks the server for a service (`ssh-userauth`); `ServiceAccepted` follows.
-    /// Sent as soon as the first key exchange has finished.
+    /// Sent as soon as the first key exchange has finished. Authentication asks for
+    /// `ssh-userauth` itself: an application using [`Self::auth`] does not call this.
     pub fn request_service(&mut self, name: &str) {
         self.transport.request_service(name);
     }
 
-    /// Handles a message for the layers above the transport. Nothing above the
-    /// transport is implemented yet, so every such message is answered
+    /// User authentication: start attempts and answer the engine's decisions.
+    pub fn auth(&mut self) -> ClientAuth<'_> {
+        ClientAuth {
+            transport: &mut self.transport,
+            state: &mut self.auth,
+        }
+    }
+
+    /// True once the server has accepted our authentication.
+    pub fn is_authenticated(&self) -> bool {
+        self.auth.is_authenticated()
+    }
+
+    /// Handles a message for the layers above the transport: authentication
+    /// messages go to the authentication state; the connection protocol's are
+    /// refused until authentication has succeeded; the rest are answered
     /// UNIMPLEMENTED (RFC 4253 §11.4).
-    fn handle_upper(&mut self, _now: Instant, seq: u32, _payload: bytes::Bytes) {
-        self.transport.reply_unimplemented(seq);
+    fn handle_upper(&mut self, _now: Instant, seq: u32, payload: bytes::Bytes) {
+        let Some(&number) = payload.first() else {
+            return;
+        };
+        match number {
+            msg::SERVICE_ACCEPT | msg::USERAUTH_REQUEST..=crate::auth::USERAUTH_LAST => {
+                self.auth.handle(&mut self.transport, &payload)
+            }
+            msg::GLOBAL_REQUEST..=127 if !self.auth.is_authenticated() => {
+                let context = "before authentication succeeded";
+                let e = PeerMisbehaved::UnexpectedMessage { number, context };
+                self.transport.fail(e.into());
+            }
+            _ => self.transport.reply_unimplemented(seq),
+        }
+    }
+
+    /// Fires the timers of the layers above the transport.
+    fn handle_upper_timer(&mut self, _now: Instant, _kind: TimerKind) {}
+
+    /// Answers decisions the application dropped.
+    fn upper_upkeep(&mut self, _now: Instant) {
+        self.auth.upkeep(&mut self.transport);
     }
 
     #[cfg(test)]

@@ -57,6 +57,7 @@ macro_rules! shared_engine_methods {
         /// Feeds bytes received from the peer, in chunks of any size.
         pub fn handle_input(&mut self, now: std::time::Instant, data: &[u8]) {
             self.transport.feed(now, data);
+            self.upper_upkeep(now);
             while let Some((seq, payload)) = self.transport.next_upper() {
                 self.handle_upper(now, seq, payload);
             }
@@ -69,7 +70,10 @@ macro_rules! shared_engine_methods {
 
         /// Fires the timers that are due at `now`. Calling it early is harmless.
         pub fn handle_timeout(&mut self, now: std::time::Instant) {
-            self.transport.handle_timeout(now);
+            for kind in self.transport.handle_timeout(now) {
+                self.handle_upper_timer(now, kind);
+            }
+            self.upper_upkeep(now);
         }
 
         /// Starts a key re-exchange now (unless one is running).
@@ -94,7 +98,8 @@ macro_rules! shared_engine_methods {
 
         /// Appends bytes to send to the peer; returns how many were appended.
         #[must_use]
-        pub fn poll_transmit(&mut self, _now: std::time::Instant, out: &mut Vec<u8>) -> usize {
+        pub fn poll_transmit(&mut self, now: std::time::Instant, out: &mut Vec<u8>) -> usize {
+            self.upper_upkeep(now);
             self.transport.poll_transmit(out)
         }
 
@@ -107,6 +112,7 @@ macro_rules! shared_engine_methods {
         /// The next event for the application.
         #[must_use]
         pub fn poll_event(&mut self) -> Option<$crate::event::Event> {
+            self.upper_upkeep(self.transport.now());
             self.transport.poll_event()
         }
     };

@@ -3,11 +3,13 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::auth::{ServerAuth, ServerAuthState};
 use crate::config::ServerConfig;
 use crate::crypto::{SecureRandom, SystemRandom};
-use crate::error::ApiMisuse;
+use crate::error::{ApiMisuse, PeerMisbehaved, TimerKind};
 use crate::kex::GexRequest;
 use crate::transport::{Role, Transport};
+use crate::wire::msg;
 
 use super::shared_engine_methods;
 
@@ -16,6 +18,7 @@ use super::shared_engine_methods;
 /// The configuration is shared between connections through an `Arc`.
 pub struct ServerConnection {
     transport: Transport,
+    auth: ServerAuthState,
 }
 
 impl std::fmt::Debug for ServerConnection {
@@ -52,24 +55,75 @@ impl ServerConnection {
             ));
         }
         let transport_config = config.transport.clone();
-        let transport = Transport::new(
+        let mut transport = Transport::new(
             Role::Server,
             transport_config,
             GexRequest::default(),
-            Some(config),
+            Some(config.clone()),
             rng,
             now,
         );
-        Ok(Self { transport })
+        let auth = ServerAuthState::new(config, &mut transport, now);
+        Ok(Self { transport, auth })
     }
 
     shared_engine_methods!();
 
-    /// Handles a message for the layers above the transport. Nothing above the
-    /// transport is implemented yet, so every such message is answered
-    /// UNIMPLEMENTED (RFC 4253 §11.4).
-    fn handle_upper(&mut self, _now: Instant, seq: u32, _payload: bytes::Bytes) {
-        self.transport.reply_unimplemented(seq);
+    /// User authentication: answer the client's requests (`Event::AuthRequest`).
+    pub fn auth(&mut self) -> ServerAuth<'_> {
+        ServerAuth {
+            transport: &mut self.transport,
+            state: &mut self.auth,
+        }
+    }
+
+    /// True once the client is authenticated.
+    pub fn is_authenticated(&self) -> bool {
+        self.auth.is_authenticated()
+    }
+
+    /// The authenticated user, their methods and permissions, once authenticated.
+    pub fn authenticated_user(&self) -> Option<&crate::auth::AuthenticatedUser> {
+        self.auth.authenticated_user()
+    }
+
+    /// Handles a message for the layers above the transport. While an
+    /// authentication decision is outstanding, messages wait their turn (RFC 4252
+    /// §5). Authentication messages go to the authentication state; the connection
+    /// protocol's are refused until the client is authenticated; the rest are
+    /// answered UNIMPLEMENTED (RFC 4253 §11.4).
+    fn handle_upper(&mut self, now: Instant, seq: u32, payload: bytes::Bytes) {
+        let Some(&number) = payload.first() else {
+            return;
+        };
+        if self.auth.busy() {
+            return self.auth.defer(&mut self.transport, seq, payload);
+        }
+        match number {
+            msg::SERVICE_REQUEST | msg::USERAUTH_REQUEST..=crate::auth::USERAUTH_LAST => {
+                self.auth.handle(&mut self.transport, now, &payload)
+            }
+            msg::GLOBAL_REQUEST..=127 if !self.auth.is_authenticated() => {
+                let context = "before authentication succeeded";
+                let e = PeerMisbehaved::UnexpectedMessage { number, context };
+                self.transport.fail(e.into());
+            }
+            _ => self.transport.reply_unimplemented(seq),
+        }
+    }
+
+    /// Fires the timers of the layers above the transport.
+    fn handle_upper_timer(&mut self, _now: Instant, kind: TimerKind) {
+        self.auth.on_timer(&mut self.transport, kind);
+    }
+
+    /// Answers decisions the application dropped, then handles the messages that
+    /// waited for a decision.
+    fn upper_upkeep(&mut self, now: Instant) {
+        self.auth.upkeep(&mut self.transport);
+        while let Some((seq, payload)) = self.auth.next_deferred(&self.transport) {
+            self.handle_upper(now, seq, payload);
+        }
     }
 
     #[cfg(test)]

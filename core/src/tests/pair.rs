@@ -30,6 +30,8 @@ pub(crate) fn all_host_keys_server() -> Arc<ServerConfig> {
                 host_keys,
                 ..ServerConfig::default()
             };
+            // Transport tests idle for long stretches without authenticating.
+            config.auth.login_grace_time = None;
             config.transport.algorithms.host_key = crate::keys::SignatureAlgorithm::ALL.to_vec();
             config.transport.algorithms.kex = crate::kex::KexAlgorithm::ALL.to_vec();
             config.transport.algorithms.compression =
@@ -40,14 +42,24 @@ pub(crate) fn all_host_keys_server() -> Arc<ServerConfig> {
 }
 
 /// A server configuration with a fresh (seeded) Ed25519 host key and the given
-/// transport settings.
+/// transport settings, without a login grace time (transport tests idle for long
+/// stretches without authenticating).
 pub(crate) fn ed25519_server(transport: crate::config::TransportConfig) -> Arc<ServerConfig> {
+    let mut config = ed25519_server_config();
+    config.transport = transport;
+    config.auth.login_grace_time = None;
+    Arc::new(config)
+}
+
+/// A server configuration with a fresh (seeded) Ed25519 host key and defaults
+/// everywhere else, to adjust before wrapping it in an `Arc`.
+pub(crate) fn ed25519_server_config() -> ServerConfig {
     let key = PrivateKey::generate(KeyType::Ed25519, None, &mut SeededRandom::new(7))
         .expect("ed25519 generation");
-    Arc::new(ServerConfig {
-        transport,
+    ServerConfig {
         host_keys: vec![key],
-    })
+        ..ServerConfig::default()
+    }
 }
 
 /// The virtual clock's starting point. Tests need some `Instant` to begin from; this

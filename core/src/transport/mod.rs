@@ -74,6 +74,11 @@ pub(crate) struct Transport {
     ext_info_next: bool,
     server_sig_algs: Option<Vec<String>>,
     pending_service: Option<String>,
+    /// (Client) Authentication is running: RFC 8308 §2.4 lets the server send a
+    /// second EXT_INFO just before USERAUTH_SUCCESS.
+    ext_info_in_auth: bool,
+    /// (Client) An EXT_INFO arrived during authentication: USERAUTH_SUCCESS must follow.
+    success_must_follow: bool,
     /// Tests can capture upper-layer messages instead of handing them up.
     #[cfg(test)]
     upper_capture: Option<VecDeque<Bytes>>,
@@ -124,6 +129,8 @@ impl Transport {
             ext_info_next: false,
             server_sig_algs: None,
             pending_service: None,
+            ext_info_in_auth: false,
+            success_must_follow: false,
             #[cfg(test)]
             upper_capture: None,
             now,
@@ -235,24 +242,35 @@ impl Transport {
         }
     }
 
-    pub(crate) fn handle_timeout(&mut self, now: Instant) {
+    /// Fires the transport's due timers; returns the due timers of the layers above.
+    pub(crate) fn handle_timeout(&mut self, now: Instant) -> Vec<TimerKind> {
         self.now = now;
         self.process_dropped_tokens();
         let fired: Vec<TimerKind> = self.timers.expire(now).collect();
+        let mut upper = Vec::new();
         for kind in fired {
             match kind {
                 TimerKind::KeyExchange => self.fail(ConnectionError::TimedOut(kind)),
                 TimerKind::Rekey => self.rekey(now),
+                other => upper.push(other),
             }
         }
+        upper
     }
 
     /// Handles one packet; returns it when it belongs to an upper layer.
     fn dispatch(&mut self, now: Instant, seq: u32, payload: Bytes) -> Option<(u32, Bytes)> {
         let number = payload[0];
-        let ext_info_allowed = std::mem::take(&mut self.ext_info_next);
+        let after_newkeys = std::mem::take(&mut self.ext_info_next);
+        let ext_info_allowed =
+            after_newkeys || (self.ext_info_in_auth && !self.success_must_follow);
         if let Err(e) = self.check_allowed(number) {
             self.fail(e.into());
+            return None;
+        }
+        if std::mem::take(&mut self.success_must_follow) && number != msg::USERAUTH_SUCCESS {
+            let context = "after an EXT_INFO that must precede USERAUTH_SUCCESS";
+            self.fail(PeerMisbehaved::UnexpectedMessage { number, context }.into());
             return None;
         }
         let decoded = match TransportMessage::decode(&payload) {
@@ -293,8 +311,16 @@ impl Transport {
                     message,
                 });
             }
-            Some(TransportMessage::ServiceRequest(name)) => self.on_service_request(name),
-            Some(TransportMessage::ServiceAccept(name)) => self.on_service_accept(name),
+            // Both are handled here and then handed up, so the authentication layer
+            // knows where the service stands.
+            Some(TransportMessage::ServiceRequest(name)) => {
+                self.on_service_request(name);
+                return (!self.closed).then_some((seq, payload));
+            }
+            Some(TransportMessage::ServiceAccept(name)) => {
+                self.on_service_accept(name);
+                return (!self.closed).then_some((seq, payload));
+            }
             Some(TransportMessage::ExtInfo(extensions)) => {
                 if !ext_info_allowed {
                     let context = "outside the places RFC 8308 allows";
@@ -306,6 +332,7 @@ impl Transport {
                         self.server_sig_algs = Some(list.iter().map(str::to_owned).collect());
                     }
                 }
+                self.success_must_follow = !after_newkeys;
             }
             Some(TransportMessage::NewKeys) => self.on_newkeys(),
             None if number == msg::KEXINIT => self.on_kexinit(now, seq, &payload),
@@ -529,6 +556,41 @@ impl Transport {
         self.config
             .rekey_after_bytes
             .map_or(cipher_limit, |l| l.min(cipher_limit))
+    }
+
+    // ---- for the layers above ----
+
+    /// Queues an event for the application, after those already queued.
+    pub(crate) fn push_event(&mut self, event: Event) {
+        self.events.push_back(event);
+    }
+
+    /// Arms the timer of `kind` (one slot per kind: this replaces an earlier deadline).
+    pub(crate) fn set_timer(&mut self, kind: TimerKind, at: Instant) {
+        if !self.closed {
+            self.timers.set(kind, at);
+        }
+    }
+
+    /// Disarms the timer of `kind`.
+    pub(crate) fn stop_timer(&mut self, kind: TimerKind) {
+        self.timers.stop(kind);
+    }
+
+    /// The time of the latest call into the engine.
+    pub(crate) fn now(&self) -> Instant {
+        self.now
+    }
+
+    /// The connection's random generator.
+    pub(crate) fn rng(&mut self) -> &mut dyn SecureRandom {
+        self.rng.as_mut()
+    }
+
+    /// (Client) Allows the server's second EXT_INFO while authentication runs
+    /// (RFC 8308 §2.4); switched off again on USERAUTH_SUCCESS.
+    pub(crate) fn set_ext_info_in_auth(&mut self, allowed: bool) {
+        self.ext_info_in_auth = allowed;
     }
 
     // ---- decisions ----
