@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod channel;
 pub mod cipher;
 pub mod config;
 pub mod connection;
@@ -25,7 +26,10 @@ mod timer;
 pub mod transport;
 pub mod wire;
 
-pub use config::{Algorithms, ClientConfig, Limits, ServerConfig, TransportConfig};
+pub use channel::{Channel, ChannelId, Channels};
+pub use config::{
+    Algorithms, ClientConfig, ConnectionConfig, Limits, ServerConfig, TransportConfig,
+};
 pub use connection::{ClientConnection, ServerConnection};
 pub use error::{ConnectionError, DisconnectReason, PeerMisbehaved};
 pub use event::{Event, HostKeyDecision};

@@ -4,7 +4,11 @@ use std::time::Instant;
 
 use crate::error::TimerKind;
 
-const KINDS: [TimerKind; 2] = [TimerKind::KeyExchange, TimerKind::Rekey];
+const KINDS: [TimerKind; 3] = [
+    TimerKind::KeyExchange,
+    TimerKind::Rekey,
+    TimerKind::Keepalive,
+];
 
 /// A fixed table of optional deadlines, one per [`TimerKind`].
 #[derive(Debug, Default, Clone)]

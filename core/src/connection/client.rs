@@ -8,6 +8,7 @@ use crate::event::HostKeyDecision;
 use crate::transport::{Role, Transport};
 
 use super::shared_engine_methods;
+use crate::channel::ConnectionLayer;
 
 /// An SSH client connection as a sans-IO state machine.
 ///
@@ -30,6 +31,8 @@ use super::shared_engine_methods;
 /// ```
 pub struct ClientConnection {
     transport: Transport,
+    /// The connection protocol (RFC 4254), started once authentication succeeds.
+    channels: ConnectionLayer,
 }
 
 impl std::fmt::Debug for ClientConnection {
@@ -47,7 +50,11 @@ impl ClientConnection {
     /// A client drawing randomness from `rng` (seeded for tests and simulations).
     pub fn with_rng(config: ClientConfig, rng: Box<dyn SecureRandom>, now: Instant) -> Self {
         let transport = Transport::new(Role::Client, config.transport, config.gex, None, rng, now);
-        Self { transport }
+        let channels = ConnectionLayer::new(Role::Client, config.connection, Vec::new());
+        Self {
+            transport,
+            channels,
+        }
     }
 
     shared_engine_methods!();
@@ -75,11 +82,15 @@ impl ClientConnection {
         self.transport.request_service(name);
     }
 
-    /// Handles a message for the layers above the transport. Nothing above the
-    /// transport is implemented yet, so every such message is answered
-    /// UNIMPLEMENTED (RFC 4253 §11.4).
-    fn handle_upper(&mut self, _now: Instant, seq: u32, _payload: bytes::Bytes) {
-        self.transport.reply_unimplemented(seq);
+    /// Handles a message for the layers above the transport; numbers no layer
+    /// handles are answered UNIMPLEMENTED (RFC 4253 §11.4).
+    fn handle_upper(&mut self, now: Instant, seq: u32, payload: bytes::Bytes) {
+        match payload.first() {
+            Some(&number) if crate::channel::is_connection_message(number) => {
+                self.channels.handle(&mut self.transport, now, seq, payload)
+            }
+            _ => self.transport.reply_unimplemented(seq),
+        }
     }
 
     #[cfg(test)]

@@ -10,12 +10,15 @@ use crate::kex::GexRequest;
 use crate::transport::{Role, Transport};
 
 use super::shared_engine_methods;
+use crate::channel::ConnectionLayer;
 
 /// An SSH server connection as a sans-IO state machine: one per accepted client.
 ///
 /// The configuration is shared between connections through an `Arc`.
 pub struct ServerConnection {
     transport: Transport,
+    /// The connection protocol (RFC 4254), started once authentication succeeds.
+    channels: ConnectionLayer,
 }
 
 impl std::fmt::Debug for ServerConnection {
@@ -52,6 +55,8 @@ impl ServerConnection {
             ));
         }
         let transport_config = config.transport.clone();
+        let host_keys = config.host_keys.iter().map(|k| k.public_key()).collect();
+        let channels = ConnectionLayer::new(Role::Server, config.connection.clone(), host_keys);
         let transport = Transport::new(
             Role::Server,
             transport_config,
@@ -60,16 +65,23 @@ impl ServerConnection {
             rng,
             now,
         );
-        Ok(Self { transport })
+        Ok(Self {
+            transport,
+            channels,
+        })
     }
 
     shared_engine_methods!();
 
-    /// Handles a message for the layers above the transport. Nothing above the
-    /// transport is implemented yet, so every such message is answered
-    /// UNIMPLEMENTED (RFC 4253 §11.4).
-    fn handle_upper(&mut self, _now: Instant, seq: u32, _payload: bytes::Bytes) {
-        self.transport.reply_unimplemented(seq);
+    /// Handles a message for the layers above the transport; numbers no layer
+    /// handles are answered UNIMPLEMENTED (RFC 4253 §11.4).
+    fn handle_upper(&mut self, now: Instant, seq: u32, payload: bytes::Bytes) {
+        match payload.first() {
+            Some(&number) if crate::channel::is_connection_message(number) => {
+                self.channels.handle(&mut self.transport, now, seq, payload)
+            }
+            _ => self.transport.reply_unimplemented(seq),
+        }
     }
 
     #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Engine-level tests: a client and a server engine wired together in memory.
 
+mod channel;
 mod malformed;
 mod pair;
 mod transport;

@@ -2,6 +2,7 @@
 //! virtual clock that jumps to the next timeout and seeded random chunking of the byte
 //! streams (1 byte to 64 KiB).
 
+use std::collections::VecDeque;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -47,6 +48,7 @@ pub(crate) fn ed25519_server(transport: crate::config::TransportConfig) -> Arc<S
     Arc::new(ServerConfig {
         transport,
         host_keys: vec![key],
+        ..ServerConfig::default()
     })
 }
 
@@ -79,9 +81,10 @@ pub(crate) struct Pair {
     pub(crate) server: ServerConnection,
     pub(crate) now: Instant,
     chunks: SeededRandom,
-    /// Bytes sent but not yet delivered, per direction.
-    pub(crate) to_server: Vec<u8>,
-    pub(crate) to_client: Vec<u8>,
+    /// Bytes sent but not yet delivered, per direction (a deque: delivering from the
+    /// front of megabytes must not move the rest).
+    pub(crate) to_server: VecDeque<u8>,
+    pub(crate) to_client: VecDeque<u8>,
     /// Everything each side ever sent, for determinism checks.
     pub(crate) client_sent: Vec<u8>,
     pub(crate) server_sent: Vec<u8>,
@@ -103,8 +106,8 @@ impl Pair {
             server,
             now,
             chunks: SeededRandom::new(seed.wrapping_mul(31)),
-            to_server: Vec::new(),
-            to_client: Vec::new(),
+            to_server: VecDeque::new(),
+            to_client: VecDeque::new(),
             client_sent: Vec::new(),
             server_sent: Vec::new(),
             client_seen: Observed::default(),
@@ -137,26 +140,28 @@ impl Pair {
         let mut out = Vec::new();
         let c = self.client.poll_transmit(self.now, &mut out);
         self.client_sent.extend_from_slice(&out);
-        self.to_server.extend_from_slice(&out);
+        self.to_server.extend(&out);
         out.clear();
         let s = self.server.poll_transmit(self.now, &mut out);
         self.server_sent.extend_from_slice(&out);
-        self.to_client.extend_from_slice(&out);
+        self.to_client.extend(&out);
         c + s > 0
     }
 
     fn deliver(&mut self) -> bool {
         let mut progress = false;
         if !self.to_server.is_empty() {
-            let n = self.chunk_len(self.to_server.len());
-            let chunk: Vec<u8> = self.to_server.drain(..n).collect();
-            self.server.handle_input(self.now, &chunk);
+            let n = self.chunk_len(self.to_server.as_slices().0.len());
+            self.server
+                .handle_input(self.now, &self.to_server.as_slices().0[..n]);
+            self.to_server.drain(..n);
             progress = true;
         }
         if !self.to_client.is_empty() {
-            let n = self.chunk_len(self.to_client.len());
-            let chunk: Vec<u8> = self.to_client.drain(..n).collect();
-            self.client.handle_input(self.now, &chunk);
+            let n = self.chunk_len(self.to_client.as_slices().0.len());
+            self.client
+                .handle_input(self.now, &self.to_client.as_slices().0[..n]);
+            self.to_client.drain(..n);
             progress = true;
         }
         progress

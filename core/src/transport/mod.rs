@@ -241,6 +241,8 @@ impl Transport {
             match kind {
                 TimerKind::KeyExchange => self.fail(ConnectionError::TimedOut(kind)),
                 TimerKind::Rekey => self.rekey(now),
+                // Kept in the connection layer's own table, never in this one.
+                TimerKind::Keepalive => {}
             }
         }
     }
@@ -444,6 +446,13 @@ impl Transport {
             None
         } else {
             self.timers.earliest()
+        }
+    }
+
+    /// Queues an event from a layer above; nothing follows `Closed`.
+    pub(crate) fn push_event(&mut self, event: Event) {
+        if !self.closed {
+            self.events.push_back(event);
         }
     }
 
