@@ -126,14 +126,20 @@ impl Pair {
     /// Moves bytes and events until neither side has anything left to say.
     pub(crate) fn drive(&mut self) {
         for _ in 0..1_000_000 {
-            let mut progress = self.collect_output();
-            progress |= self.deliver();
-            progress |= self.collect_events();
-            if !progress {
+            if !self.step() {
                 return;
             }
         }
         panic!("pair did not settle");
+    }
+
+    /// One round: collect output, deliver one chunk each way, collect events.
+    /// Returns false when nothing happened.
+    pub(crate) fn step(&mut self) -> bool {
+        let mut progress = self.collect_output();
+        progress |= self.deliver();
+        progress |= self.collect_events();
+        progress
     }
 
     fn collect_output(&mut self) -> bool {

@@ -14,6 +14,7 @@ use crate::event::Event;
 use crate::keys::{KeyType, PrivateKey};
 use crate::{ClientConnection, ServerConnection};
 
+mod chaos;
 mod close;
 mod flow;
 mod global;

@@ -152,3 +152,33 @@ fn the_same_seed_gives_identical_channel_transcripts() {
     };
     assert!(run() == run());
 }
+
+#[test]
+fn messages_held_back_in_a_rekey_are_not_overtaken_after_our_newkeys() {
+    let mut transport = crate::config::TransportConfig::default();
+    transport.limits.max_queued_during_kex = 2048;
+    let mut client = client_config(ConnectionConfig::default());
+    client.transport = transport.clone();
+    let server = server_config_with(transport, ConnectionConfig::default());
+    let mut pair = Pair::new(client, server, 104);
+    pair.handshake();
+    pair.client.mark_authenticated(pair.now);
+    pair.server.mark_authenticated(pair.now);
+    pair.drive();
+    let c = pair.client.channels().open_session().unwrap();
+    pair.drive();
+    let decision = open_requests(&mut pair.server_seen).remove(0);
+    // The server starts a rekey: its confirmation is held back, and the data that
+    // follows does not fit the hold-back queue, so it waits in the channel.
+    pair.server.rekey(pair.now);
+    let s = pair.server.channels().accept_open(decision).unwrap();
+    let data = pattern(104, 4000);
+    assert_eq!(pair.server.channel(s).write(&data), Ok(4000));
+    assert_eq!(pair.server.channel(s).queued(), 4000);
+    // The server sends NEWKEYS before the client's arrives; the waiting data must
+    // still go out after the confirmation.
+    pair.drive();
+    assert_eq!(pair.client_seen.closed(), None);
+    assert_eq!(pair.server.key_exchanges(), 2);
+    assert_eq!(read_all(&mut pair.client, c), data);
+}
