@@ -125,7 +125,8 @@ pub struct ConnectionConfig {
     /// how much channel data the peer can make us buffer; credit is given back with
     /// WINDOW_ADJUST once the application has read half of it.
     pub window_size: u32,
-    /// The largest channel data packet we accept (RFC 4254 §5.1).
+    /// The largest channel data packet we accept (RFC 4254 §5.1). With its message
+    /// header and padding it must fit in [`Limits::max_packet_len`].
     pub max_packet_size: u32,
     /// Most channels open (or being opened) at once; the peer's opens past this are
     /// refused with `resource shortage`.

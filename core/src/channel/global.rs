@@ -137,3 +137,50 @@ impl GlobalRequest {
         Ok(request)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::SeededRandom;
+    use crate::keys::{KeyType, PrivateKey};
+
+    #[test]
+    fn tcpip_forward_encodes_address_then_port() {
+        let mut out = Vec::new();
+        GlobalRequest::TcpipForward {
+            address: "::".into(),
+            port: 22,
+        }
+        .encode_data(&mut out);
+        assert_eq!(out, b"\x00\x00\x00\x02::\x00\x00\x00\x16".to_vec());
+    }
+
+    #[test]
+    fn host_keys_of_unknown_types_are_left_out() {
+        let key = PrivateKey::generate(KeyType::Ed25519, None, &mut SeededRandom::new(1))
+            .unwrap()
+            .public_key();
+        let mut data = Vec::new();
+        data.put_string(b"\x00\x00\x00\x0bssh-unknown\x00\x00\x00\x01x");
+        data.put_string(&key.to_blob());
+        data.put_string(b"garbage");
+        assert_eq!(
+            GlobalRequest::decode("hostkeys-00@openssh.com", &data),
+            Ok(GlobalRequest::HostKeys(vec![key]))
+        );
+    }
+
+    #[test]
+    fn a_cut_host_key_list_is_malformed() {
+        assert!(GlobalRequest::decode("hostkeys-00@openssh.com", &[0, 0, 0, 9, 1]).is_err());
+    }
+
+    #[test]
+    fn no_more_sessions_carries_nothing() {
+        assert_eq!(
+            GlobalRequest::decode("no-more-sessions@openssh.com", &[]),
+            Ok(GlobalRequest::NoMoreSessions)
+        );
+        assert!(GlobalRequest::decode("no-more-sessions@openssh.com", &[1]).is_err());
+    }
+}

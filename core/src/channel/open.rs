@@ -216,3 +216,53 @@ impl std::fmt::Display for OpenFailureReason {
         f.write_str(text)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn direct_tcpip_decodes_its_four_fields() {
+        let mut data = Vec::new();
+        data.put_string(b"example.org");
+        data.put_u32(443);
+        data.put_string(b"10.1.2.3");
+        data.put_u32(50000);
+        assert_eq!(
+            ChannelKind::decode("direct-tcpip", &data),
+            Ok(ChannelKind::DirectTcpip {
+                host: "example.org".into(),
+                port: 443,
+                originator_address: "10.1.2.3".into(),
+                originator_port: 50000,
+            })
+        );
+        assert!(ChannelKind::decode("direct-tcpip", &data[..data.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn a_session_open_carries_no_fields() {
+        assert_eq!(
+            ChannelKind::decode("session", &[]),
+            Ok(ChannelKind::Session)
+        );
+        assert_eq!(
+            ChannelKind::decode("session", &[0]),
+            Err(WireError::TrailingBytes(1))
+        );
+    }
+
+    #[test]
+    fn reason_codes_follow_rfc_4250() {
+        for (code, reason) in [
+            (1, OpenFailureReason::AdministrativelyProhibited),
+            (2, OpenFailureReason::ConnectFailed),
+            (3, OpenFailureReason::UnknownChannelType),
+            (4, OpenFailureReason::ResourceShortage),
+            (9, OpenFailureReason::Unknown(9)),
+        ] {
+            assert_eq!(OpenFailureReason::from_code(code), reason);
+            assert_eq!(reason.code(), code);
+        }
+    }
+}

@@ -333,7 +333,27 @@ impl ConnectionLayer {
     }
 }
 
+/// Most data we put in one packet whatever maximum the peer announces: RFC 4253
+/// §6.1 only promises that 35000-byte packets get through, and OpenSSH refuses
+/// packets past 256 KiB, so a peer announcing gigabytes must not get them.
+const MAX_DATA_PER_PACKET: u32 = 255 * 1024;
+
 /// How much of `len` queued bytes fit in one data packet now.
 fn sendable(window: u32, peer_max_packet: u32, len: usize) -> usize {
-    (window.min(peer_max_packet) as usize).min(len)
+    let packet = peer_max_packet.min(MAX_DATA_PER_PACKET);
+    (window.min(packet) as usize).min(len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_packet_is_bounded_by_window_peer_maximum_and_our_cap() {
+        assert_eq!(sendable(100, 1000, 5000), 100);
+        assert_eq!(sendable(5000, 1000, 5000), 1000);
+        assert_eq!(sendable(5000, 1000, 10), 10);
+        assert_eq!(sendable(u32::MAX, u32::MAX, usize::MAX), 255 * 1024);
+        assert_eq!(sendable(0, 1000, 10), 0);
+    }
 }

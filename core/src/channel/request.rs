@@ -271,3 +271,76 @@ impl ChannelRequest {
         Ok(request)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_signal_encodes_as_rfc_4254_lays_it_out() {
+        let request = ChannelRequest::ExitSignal {
+            name: "TERM".into(),
+            core_dumped: false,
+            message: "bye".into(),
+        };
+        let mut out = Vec::new();
+        request.encode_data(&mut out);
+        assert_eq!(
+            out,
+            b"\x00\x00\x00\x04TERM\x00\x00\x00\x00\x03bye\x00\x00\x00\x00".to_vec()
+        );
+        assert_eq!(ChannelRequest::decode("exit-signal", &out), Ok(request));
+    }
+
+    #[test]
+    fn window_change_and_break_are_plain_integers() {
+        let mut out = Vec::new();
+        ChannelRequest::WindowChange {
+            cols: 1,
+            rows: 2,
+            width_px: 3,
+            height_px: 4,
+        }
+        .encode_data(&mut out);
+        assert_eq!(out, [0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4]);
+        assert_eq!(
+            ChannelRequest::decode("break", &[0, 0, 1, 0]),
+            Ok(ChannelRequest::Break { ms: 256 })
+        );
+    }
+
+    #[test]
+    fn a_known_request_with_trailing_bytes_is_rejected() {
+        assert_eq!(
+            ChannelRequest::decode("shell", &[0]),
+            Err(WireError::TrailingBytes(1))
+        );
+        assert!(ChannelRequest::decode("exit-status", &[0, 0, 1]).is_err());
+    }
+
+    #[test]
+    fn keepalive_tolerates_a_payload() {
+        assert_eq!(
+            ChannelRequest::decode("keepalive@openssh.com", b"pad"),
+            Ok(ChannelRequest::KeepAlive)
+        );
+    }
+
+    #[test]
+    fn an_unknown_request_keeps_its_name_and_data() {
+        assert_eq!(
+            ChannelRequest::decode("eow@openssh.com", b""),
+            Ok(ChannelRequest::Unknown {
+                name: "eow@openssh.com".into(),
+                data: Bytes::new()
+            })
+        );
+    }
+
+    #[test]
+    fn each_session_request_names_its_sender() {
+        assert_eq!(ChannelRequest::Shell.sender(), Some(Role::Client));
+        assert_eq!(ChannelRequest::ExitStatus(0).sender(), Some(Role::Server));
+        assert_eq!(ChannelRequest::KeepAlive.sender(), None);
+    }
+}

@@ -364,3 +364,28 @@ fn every_channel_kind_round_trips() {
         pair.drive();
     }
 }
+
+#[test]
+fn readable_is_reported_once_until_the_stream_is_drained() {
+    let mut pair = connected(17);
+    let (c, s) = open_session(&mut pair);
+    let readable = |seen: &mut Observed| {
+        take(seen, |e| match e {
+            Event::ChannelReadable(id) => Ok(id),
+            other => Err(other),
+        })
+    };
+    pair.server.channel(s).write(b"one").unwrap();
+    pair.drive();
+    pair.server.channel(s).write(b"two").unwrap();
+    pair.drive();
+    assert_eq!(readable(&mut pair.client_seen), [c]);
+    assert_eq!(read_all(&mut pair.client, c), b"onetwo");
+    pair.server.channel(s).write(b"three").unwrap();
+    pair.drive();
+    assert_eq!(
+        readable(&mut pair.client_seen),
+        [c],
+        "reported again after draining"
+    );
+}

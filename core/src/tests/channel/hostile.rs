@@ -343,3 +343,50 @@ fn the_peers_traffic_crossing_our_close_is_tolerated() {
     assert_eq!(pair.client.channels().len(), 0);
     assert_eq!(pair.server.channels().len(), 0);
 }
+
+#[test]
+fn a_peer_piling_up_unanswered_global_requests_is_disconnected() {
+    let server = ConnectionConfig {
+        max_pending_requests: 2,
+        ..ConnectionConfig::default()
+    };
+    let mut pair = connected_with(ConnectionConfig::default(), server, 99);
+    let request = GlobalRequest::TcpipForward {
+        address: String::new(),
+        port: 0,
+    };
+    for _ in 0..3 {
+        pair.client
+            .channels()
+            .global_request(&request, true)
+            .unwrap();
+    }
+    pair.drive();
+    assert_eq!(
+        violation(&pair.server_seen),
+        PeerMisbehaved::TooManyPendingRequests(2)
+    );
+}
+
+#[test]
+fn extended_data_of_an_unknown_type_is_dropped_but_counted() {
+    let client = ConnectionConfig {
+        window_size: 1000,
+        ..ConnectionConfig::default()
+    };
+    let mut pair = connected_with(client, ConnectionConfig::default(), 100);
+    let (c, _) = open_session(&mut pair);
+    let mut ext = Vec::new();
+    wire::put_data_header(&mut ext, c.number(), Some(2), 600);
+    ext.resize(ext.len() + 600, 0);
+    from_server(&mut pair, &[ext]);
+    assert!(!saw(&pair.client_seen, |e| matches!(
+        e,
+        Event::ChannelReadable(_)
+    )));
+    assert_eq!(pair.client.channel(c).read_stderr(), None);
+    assert_eq!(pair.client.channel(c).read(), None);
+    // Dropped data gives its credit straight back once half the window is used.
+    assert_eq!(pair.client.channel(c).receive_window(), 1000);
+    assert_eq!(pair.client_seen.closed(), None);
+}
