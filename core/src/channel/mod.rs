@@ -19,6 +19,50 @@
 //! Requests that want a reply are answered in the order they arrived, whatever order
 //! the application decides them in; a decision dropped unanswered is answered
 //! "failure" (or, for a channel open, "administratively prohibited").
+//!
+//! A client running one command, driven by events (after authentication):
+//!
+//! ```
+//! use sansh_core::channel::ChannelRequest;
+//! use sansh_core::{ClientConnection, Event};
+//!
+//! #[derive(Default)]
+//! struct Command {
+//!     stdout: Vec<u8>,
+//!     status: Option<u32>,
+//!     finished: bool,
+//! }
+//!
+//! fn on_event(conn: &mut ClientConnection, event: Event, cmd: &mut Command) {
+//!     match event {
+//!         Event::ChannelOpened(id) => {
+//!             let _ = conn.channel(id).request_exec("uname -a", true);
+//!             let _ = conn.channel(id).eof(); // nothing to send on stdin
+//!         }
+//!         Event::ChannelReadable(id) => {
+//!             while let Some(chunk) = conn.channel(id).read() {
+//!                 cmd.stdout.extend_from_slice(&chunk);
+//!             }
+//!             while conn.channel(id).read_stderr().is_some() {}
+//!         }
+//!         Event::ChannelRequest(request) => {
+//!             if let ChannelRequest::ExitStatus(status) = request.request() {
+//!                 cmd.status = Some(*status);
+//!             }
+//!         }
+//!         // The server closes once all output is sent; the CLOSE comes back
+//!         // from us automatically, and anything unread stays readable.
+//!         Event::ChannelClosed(id) => {
+//!             while let Some(chunk) = conn.channel(id).read() {
+//!                 cmd.stdout.extend_from_slice(&chunk);
+//!             }
+//!             cmd.finished = true;
+//!         }
+//!         _ => {}
+//!     }
+//! }
+//! // Start with: let id = conn.channels().open_session()?;
+//! ```
 
 mod decision;
 mod error;

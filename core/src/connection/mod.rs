@@ -8,7 +8,9 @@
 //! 3. `poll_timeout`, and call `handle_timeout` when that instant has passed.
 //!
 //! Methods come in four groups: getters, `handle_*` (input from the network),
-//! commands (from the application), and `poll_*` (output).
+//! commands (from the application), and `poll_*` (output). Channel commands go
+//! through borrowed sub-handles: `channels()` and `channel(id)` (see
+//! [`crate::channel`]).
 
 mod client;
 mod server;
