@@ -71,7 +71,8 @@ pub enum Event {
     /// The peer sent EOF: it sends no more data; what was received is still readable.
     ChannelEof(ChannelId),
     /// CLOSE went both ways (RFC 4254 §5.3). Data still buffered stays readable; the
-    /// id is free once it is read (or on `close`).
+    /// id is free once it is read (or on `close`). Our requests still awaiting a
+    /// reply get none.
     ChannelClosed(ChannelId),
     /// The peer sent a global request (RFC 4254 §4); when it wants a reply, answer
     /// with `channels().accept_global` or `reject_global`.

@@ -240,21 +240,29 @@ impl ConnectionLayer {
         if let Some(error) = error {
             return t.fail(error.into());
         }
-        let keep = !(ch.discard_input || ch.close_sent) && len > 0;
-        match ext {
-            _ if !keep => ch.recv.consume(len),
-            None => ch.stdout.push_back(data),
-            Some(EXTENDED_DATA_STDERR) => ch.stderr.push_back(data),
+        let wanted = !(ch.discard_input || ch.close_sent) && len > 0;
+        let stored = match ext {
+            _ if !wanted => false,
+            None => {
+                ch.stdout.push_back(data);
+                true
+            }
+            Some(EXTENDED_DATA_STDERR) => {
+                ch.stderr.push_back(data);
+                true
+            }
             // RFC 4254 defines no other type; its data is accounted for and dropped.
-            Some(_) => ch.recv.consume(len),
+            Some(_) => false,
+        };
+        if !stored {
+            // Dropped data counts as read: its credit goes back to the peer.
+            ch.recv.consume(len);
+            self.pump(t, id);
+            return;
         }
-        let new_data = keep && matches!(ext, None | Some(EXTENDED_DATA_STDERR));
-        if new_data && !ch.readable_reported {
+        if !ch.readable_reported {
             ch.readable_reported = true;
             t.push_event(Event::ChannelReadable(ChannelId(id)));
-        }
-        if !keep {
-            self.pump(t, id);
         }
     }
 

@@ -384,9 +384,9 @@ fn extended_data_of_an_unknown_type_is_dropped_but_counted() {
         e,
         Event::ChannelReadable(_)
     )));
-    assert_eq!(pair.client.channel(c).read_stderr(), None);
-    assert_eq!(pair.client.channel(c).read(), None);
     // Dropped data gives its credit straight back once half the window is used.
     assert_eq!(pair.client.channel(c).receive_window(), 1000);
+    assert_eq!(pair.client.channel(c).read_stderr(), None);
+    assert_eq!(pair.client.channel(c).read(), None);
     assert_eq!(pair.client_seen.closed(), None);
 }
