@@ -145,7 +145,10 @@ impl ConnectionLayer {
         let Some(ch) = self.channels.get_mut(&id) else {
             return;
         };
-        if ch.wants_writable && ch.queued < cap && ch.writable() && !ch.eof_requested {
+        // With no queue at all (a bound of 0), room means an open window.
+        let room =
+            ch.queued < cap || (ch.queued == 0 && ch.remote.is_some() && ch.send.available() > 0);
+        if ch.wants_writable && room && ch.writable() && !ch.eof_requested {
             ch.wants_writable = false;
             t.push_event(Event::ChannelWritable(ChannelId(id)));
         }

@@ -389,3 +389,27 @@ fn readable_is_reported_once_until_the_stream_is_drained() {
         "reported again after draining"
     );
 }
+
+#[test]
+fn without_a_send_queue_writes_go_straight_to_the_window() {
+    let client = ConnectionConfig {
+        max_buffered_per_channel: 0,
+        ..ConnectionConfig::default()
+    };
+    let mut pair = connected_with(client, small_window(4096), 18);
+    let (c, s) = open_session(&mut pair);
+    let data = pattern(18, 6000);
+    assert_eq!(pair.client.channel(c).write(&data), Ok(4096));
+    assert_eq!(
+        pair.client.channel(c).write(&data[4096..]),
+        Err(WriteError::Blocked)
+    );
+    pair.drive();
+    assert_eq!(read_all(&mut pair.server, s), data[..4096]);
+    pair.drive();
+    assert!(saw(
+        &pair.client_seen,
+        |e| matches!(e, Event::ChannelWritable(id) if *id == c)
+    ));
+    assert_eq!(pair.client.channel(c).write(&data[4096..]), Ok(6000 - 4096));
+}
