@@ -79,7 +79,7 @@ pub enum ChannelRequest {
         name: String,
         /// Whether it dumped core.
         core_dumped: bool,
-        /// An error message (control characters are the receiver's to remove).
+        /// An error message for the user (control characters removed on receipt).
         message: String,
     },
     /// `break`: send a BREAK of `ms` milliseconds to a serial line (RFC 4335).
@@ -247,7 +247,7 @@ impl ChannelRequest {
             "exit-signal" => {
                 let name = lossy(r.string()?);
                 let core_dumped = r.bool()?;
-                let message = lossy(r.string()?);
+                let message = crate::event::sanitize(&lossy(r.string()?));
                 let _language = r.string()?;
                 Self::ExitSignal {
                     name,
@@ -290,6 +290,21 @@ mod tests {
             b"\x00\x00\x00\x04TERM\x00\x00\x00\x00\x03bye\x00\x00\x00\x00".to_vec()
         );
         assert_eq!(ChannelRequest::decode("exit-signal", &out), Ok(request));
+    }
+
+    #[test]
+    fn exit_signal_message_loses_control_characters() {
+        let mut data = Vec::new();
+        ChannelRequest::ExitSignal {
+            name: "HUP".into(),
+            core_dumped: false,
+            message: "\x1b[2Jgone".into(),
+        }
+        .encode_data(&mut data);
+        match ChannelRequest::decode("exit-signal", &data) {
+            Ok(ChannelRequest::ExitSignal { message, .. }) => assert_eq!(message, "[2Jgone"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
