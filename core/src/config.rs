@@ -119,6 +119,52 @@ impl Default for TransportConfig {
     }
 }
 
+/// Settings of the connection protocol (RFC 4254): channels, windows, keepalives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionConfig {
+    /// The receive window we give the peer on each channel (RFC 4254 §5.2). It bounds
+    /// how much channel data the peer can make us buffer; credit is given back with
+    /// WINDOW_ADJUST once the application has read half of it.
+    pub window_size: u32,
+    /// The largest channel data packet we accept (RFC 4254 §5.1). With its message
+    /// header and padding it must fit in [`Limits::max_packet_len`].
+    pub max_packet_size: u32,
+    /// Most channels open (or being opened) at once; the peer's opens past this are
+    /// refused with `resource shortage`.
+    pub max_channels: usize,
+    /// Most bytes a channel holds for sending while the peer's window is closed; past
+    /// this a write returns `Blocked`.
+    pub max_buffered_per_channel: usize,
+    /// Most requests awaiting an answer, per channel and for global requests: the
+    /// application's undecided ones and ours queued for sending. A peer piling up
+    /// more is disconnected.
+    pub max_pending_requests: usize,
+    /// Probe the peer with `keepalive@openssh.com` after this much silence (OpenSSH's
+    /// `ServerAliveInterval` / `ClientAliveInterval`); `None` never probes.
+    pub keepalive_interval: Option<Duration>,
+    /// Disconnect once this many probes in a row went unanswered (OpenSSH's
+    /// `ServerAliveCountMax` / `ClientAliveCountMax`).
+    pub keepalive_max: u32,
+    /// (Server) Announce our host keys with `hostkeys-00@openssh.com` after
+    /// authentication, so clients can learn new ones (OpenSSH PROTOCOL §2.5).
+    pub announce_host_keys: bool,
+}
+
+impl Default for ConnectionConfig {
+    fn default() -> Self {
+        Self {
+            window_size: 2 * 1024 * 1024,
+            max_packet_size: 32 * 1024,
+            max_channels: 256,
+            max_buffered_per_channel: 1024 * 1024,
+            max_pending_requests: 256,
+            keepalive_interval: None,
+            keepalive_max: 3,
+            announce_host_keys: true,
+        }
+    }
+}
+
 /// Configuration of a client connection.
 #[derive(Debug, Clone, Default)]
 pub struct ClientConfig {
@@ -128,6 +174,8 @@ pub struct ClientConfig {
     pub gex: GexRequest,
     /// User authentication settings.
     pub auth: ClientAuthConfig,
+    /// Connection protocol settings (channels, keepalives).
+    pub connection: ConnectionConfig,
 }
 
 /// Configuration of a server.
@@ -139,4 +187,6 @@ pub struct ServerConfig {
     pub host_keys: Vec<PrivateKey>,
     /// User authentication settings.
     pub auth: ServerAuthConfig,
+    /// Connection protocol settings (channels, keepalives).
+    pub connection: ConnectionConfig,
 }

@@ -119,6 +119,8 @@ pub enum TimerKind {
     LoginGrace,
     /// (Server) A held-back USERAUTH_FAILURE is due (the failure delay has passed).
     AuthFailureDelay,
+    /// A keepalive probe is due, or the peer left too many unanswered.
+    Keepalive,
 }
 
 impl std::fmt::Display for TimerKind {
@@ -128,6 +130,7 @@ impl std::fmt::Display for TimerKind {
             Self::Rekey => "rekey",
             Self::LoginGrace => "authentication did not complete within the login grace time",
             Self::AuthFailureDelay => "authentication failure delay",
+            Self::Keepalive => "keepalive: the peer stopped answering",
         })
     }
 }
@@ -205,6 +208,72 @@ pub enum PeerMisbehaved {
     /// Queued messages exceeded their bound during a key exchange.
     #[error("peer let the key exchange stall while we had too much queued")]
     QueueOverflow,
+    /// A channel message named a channel number we never opened or already freed.
+    #[error("message {number} for unknown channel {channel}")]
+    UnknownChannel {
+        /// The message number.
+        number: u8,
+        /// Our channel number the peer named.
+        channel: u32,
+    },
+    /// A channel message other than the open reply arrived before the channel was
+    /// confirmed, or an open reply arrived for a channel already open.
+    #[error("message {number} for channel {channel}, whose open is not settled that way")]
+    ChannelNotOpen {
+        /// The message number.
+        number: u8,
+        /// Our channel number.
+        channel: u32,
+    },
+    /// A channel message arrived after the peer's own CHANNEL_CLOSE (RFC 4254 §5.3).
+    #[error("message {number} for channel {channel} after the peer closed it")]
+    MessageAfterClose {
+        /// The message number.
+        number: u8,
+        /// Our channel number.
+        channel: u32,
+    },
+    /// Channel data arrived after the peer's CHANNEL_EOF (RFC 4254 §5.3).
+    #[error("data on channel {0} after the peer's EOF")]
+    DataAfterEof(u32),
+    /// The peer sent CHANNEL_EOF twice on one channel.
+    #[error("second EOF on channel {0}")]
+    DuplicateEof(u32),
+    /// The peer sent more data than the window we gave it (RFC 4254 §5.2).
+    #[error("channel {channel}: {len} bytes sent into a window of {available}")]
+    WindowExceeded {
+        /// Our channel number.
+        channel: u32,
+        /// Bytes in the message.
+        len: u32,
+        /// Window left before it.
+        available: u32,
+    },
+    /// A WINDOW_ADJUST pushed the window past 2^32 - 1 bytes (RFC 4254 §5.2).
+    #[error("channel {0}: window adjust overflows 2^32 - 1")]
+    WindowOverflow(u32),
+    /// Channel data larger than the maximum packet size we announced.
+    #[error("channel {channel}: {len} bytes of data exceed our maximum packet size {max}")]
+    ChannelPacketTooLarge {
+        /// Our channel number.
+        channel: u32,
+        /// Bytes in the message.
+        len: u32,
+        /// The maximum we announced.
+        max: u32,
+    },
+    /// The peer confirmed a channel with a maximum packet size of zero.
+    #[error("channel {0}: maximum packet size zero")]
+    ZeroMaxPacket(u32),
+    /// CHANNEL_SUCCESS or CHANNEL_FAILURE without a request that wanted a reply.
+    #[error("channel {0}: reply to a request we did not make")]
+    UnsolicitedChannelReply(u32),
+    /// REQUEST_SUCCESS or REQUEST_FAILURE without a global request that wanted one.
+    #[error("reply to a global request we did not make")]
+    UnsolicitedGlobalReply,
+    /// The peer piled up more requests awaiting an answer than we hold.
+    #[error("more than {0} requests awaiting an answer")]
+    TooManyPendingRequests(usize),
 }
 
 impl PeerMisbehaved {

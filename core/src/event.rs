@@ -1,5 +1,11 @@
 //! What the engine reports to the application.
 
+use bytes::Bytes;
+
+use crate::channel::{
+    ChannelId, ChannelOpenDecision, ChannelRequestDecision, GlobalRequestDecision,
+    OpenFailureReason,
+};
 use crate::decision::TokenGuard;
 use crate::error::ConnectionError;
 use crate::keys::PublicKey;
@@ -50,9 +56,9 @@ pub enum Event {
     PasswordChange(crate::auth::PasswordChangeRequest),
     /// (Server) The client asks to authenticate: answer through `auth()`. Signatures
     /// have already been verified by the engine.
-    AuthRequest(crate::auth::AuthRequest),
+    AuthRequest(Box<crate::auth::AuthRequest>),
     /// (Server) The client is authenticated; the connection protocol may start.
-    Authenticated(crate::auth::AuthenticatedUser),
+    Authenticated(Box<crate::auth::AuthenticatedUser>),
     /// The peer sent SSH_MSG_DEBUG.
     Debug {
         /// Whether the peer asked for it to be shown to the user.
@@ -60,6 +66,60 @@ pub enum Event {
         /// The text, control characters removed.
         message: String,
     },
+    /// The peer asks to open a channel; answer with `channels().accept_open` or
+    /// `reject_open` (RFC 4254 §5.1). Dropping the decision refuses the channel.
+    ChannelOpenRequest(ChannelOpenDecision),
+    /// The peer confirmed a channel we opened; it is ready for requests and data.
+    ChannelOpened(ChannelId),
+    /// The peer refused a channel we opened (RFC 4254 §5.1); the id is free again.
+    ChannelOpenFailed {
+        /// The channel we tried to open.
+        id: ChannelId,
+        /// The peer's reason code.
+        reason: OpenFailureReason,
+        /// Its text (control characters removed).
+        description: String,
+    },
+    /// Data arrived on a channel: read until `read` (and `read_stderr`) return
+    /// `None`; the next arrival reports this again.
+    ChannelReadable(ChannelId),
+    /// A channel whose write returned `Blocked` can take data again.
+    ChannelWritable(ChannelId),
+    /// The peer sent a channel request (RFC 4254 §6). When it wants a reply, answer
+    /// with `channels().accept_request` or `reject_request`; dropping it answers
+    /// failure.
+    ChannelRequest(ChannelRequestDecision),
+    /// The peer answered one of our channel requests that wanted a reply (answers
+    /// come in the order of the requests).
+    ChannelRequestResult {
+        /// The channel.
+        id: ChannelId,
+        /// CHANNEL_SUCCESS (true) or CHANNEL_FAILURE (false).
+        success: bool,
+    },
+    /// The peer sent EOF: it sends no more data; what was received is still readable.
+    ChannelEof(ChannelId),
+    /// CLOSE went both ways (RFC 4254 §5.3). Data still buffered stays readable; the
+    /// id is free once it is read (or on `close`). Our requests still awaiting a
+    /// reply get none.
+    ChannelClosed(ChannelId),
+    /// The peer sent a global request (RFC 4254 §4); when it wants a reply, answer
+    /// with `channels().accept_global` or `reject_global`.
+    GlobalRequest(GlobalRequestDecision),
+    /// The peer answered one of our global requests that wanted a reply (answers come
+    /// in the order of the requests).
+    GlobalRequestResult {
+        /// REQUEST_SUCCESS (true) or REQUEST_FAILURE (false).
+        success: bool,
+        /// For `tcpip-forward` of port 0: the port the server bound.
+        bound_port: Option<u32>,
+        /// The reply's request-specific data, raw.
+        data: Bytes,
+    },
+    /// (Client) The server announced its host keys (`hostkeys-00@openssh.com`, OpenSSH
+    /// PROTOCOL §2.5); compare them with known_hosts. Keys of unknown types are left
+    /// out.
+    HostKeysAnnounced(Vec<PublicKey>),
     /// The connection ended; this is always the last event.
     Closed(ConnectionError),
 }

@@ -14,6 +14,7 @@
 
 pub mod auth;
 pub mod authorized_keys;
+pub mod channel;
 pub mod cipher;
 pub mod config;
 pub mod connection;
@@ -32,7 +33,10 @@ mod timer;
 pub mod transport;
 pub mod wire;
 
-pub use config::{Algorithms, ClientConfig, Limits, ServerConfig, TransportConfig};
+pub use channel::{Channel, ChannelId, Channels};
+pub use config::{
+    Algorithms, ClientConfig, ConnectionConfig, Limits, ServerConfig, TransportConfig,
+};
 pub use connection::{ClientConnection, ServerConnection};
 pub use error::{ConnectionError, DisconnectReason, PeerMisbehaved};
 pub use event::{Event, HostKeyDecision};

@@ -4,11 +4,12 @@ use std::time::Instant;
 
 use crate::error::TimerKind;
 
-const KINDS: [TimerKind; 4] = [
+const KINDS: [TimerKind; 5] = [
     TimerKind::KeyExchange,
     TimerKind::Rekey,
     TimerKind::LoginGrace,
     TimerKind::AuthFailureDelay,
+    TimerKind::Keepalive,
 ];
 
 /// A fixed table of optional deadlines, one per [`TimerKind`].

@@ -338,6 +338,7 @@ fn serve_one(
     let ended = driver.run(|server, event| {
         match event {
             Event::AuthRequest(request) => {
+                let request = *request;
                 let answered = match verdict(kind, expected_key, &request) {
                     Verdict::Accept => server.auth().accept(request),
                     Verdict::Reject => server.auth().reject(request),
@@ -351,7 +352,7 @@ fn serve_one(
                 }
             }
             Event::Authenticated(user) => {
-                view.authenticated = Some(user);
+                view.authenticated = Some(*user);
                 server.disconnect(
                     DisconnectReason::ByApplication,
                     "sansh auth test: authenticated; no sessions yet",

@@ -61,7 +61,7 @@
 //!         if let Event::AuthRequest(request) = event {
 //!             let good = matches!(request.method(),
 //!                 MethodRequest::Password { password, .. } if password.as_str() == "hunter2");
-//!             if good { server.auth().accept(request)? } else { server.auth().reject(request)? }
+//!             if good { server.auth().accept(*request)? } else { server.auth().reject(*request)? }
 //!         }
 //!     }
 //! }

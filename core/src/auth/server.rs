@@ -472,9 +472,9 @@ impl ServerAuthState {
             key,
             certificate,
         }));
-        transport.push_event(Event::AuthRequest(AuthRequest::new(
+        transport.push_event(Event::AuthRequest(Box::new(AuthRequest::new(
             guard, ask.user, method,
-        )));
+        ))));
     }
 
     // ---- outcomes ----
@@ -561,7 +561,7 @@ impl ServerAuthState {
             certificate_key_id: self.certificate_key_id.clone(),
         };
         self.authenticated = Some(authenticated.clone());
-        transport.push_event(Event::Authenticated(authenticated));
+        transport.push_event(Event::Authenticated(Box::new(authenticated)));
         Ok(())
     }
 }

@@ -11,6 +11,7 @@ use crate::transport::{Role, Transport};
 use crate::wire::msg;
 
 use super::shared_engine_methods;
+use crate::channel::ConnectionLayer;
 
 /// An SSH client connection as a sans-IO state machine.
 ///
@@ -34,6 +35,8 @@ use super::shared_engine_methods;
 pub struct ClientConnection {
     transport: Transport,
     auth: ClientAuthState,
+    /// The connection protocol (RFC 4254), started once authentication succeeds.
+    channels: ConnectionLayer,
 }
 
 impl std::fmt::Debug for ClientConnection {
@@ -52,7 +55,12 @@ impl ClientConnection {
     pub fn with_rng(config: ClientConfig, rng: Box<dyn SecureRandom>, now: Instant) -> Self {
         let transport = Transport::new(Role::Client, config.transport, config.gex, None, rng, now);
         let auth = ClientAuthState::new(config.auth);
-        Self { transport, auth }
+        let channels = ConnectionLayer::new(Role::Client, config.connection, Vec::new());
+        Self {
+            transport,
+            auth,
+            channels,
+        }
     }
 
     shared_engine_methods!();
@@ -98,20 +106,34 @@ impl ClientConnection {
     /// messages go to the authentication state; the connection protocol's are
     /// refused until authentication has succeeded; the rest are answered
     /// UNIMPLEMENTED (RFC 4253 §11.4).
-    fn handle_upper(&mut self, _now: Instant, seq: u32, payload: bytes::Bytes) {
+    fn handle_upper(&mut self, now: Instant, seq: u32, payload: bytes::Bytes) {
         let Some(&number) = payload.first() else {
             return;
         };
         match number {
             msg::SERVICE_ACCEPT | msg::USERAUTH_REQUEST..=crate::auth::USERAUTH_LAST => {
-                self.auth.handle(&mut self.transport, &payload)
+                self.auth.handle(&mut self.transport, &payload);
+                self.start_connection_protocol(now);
             }
-            msg::GLOBAL_REQUEST..=127 if !self.auth.is_authenticated() => {
-                let context = "before authentication succeeded";
+            msg::GLOBAL_REQUEST..=127
+                if !self.auth.is_authenticated() && !self.channels.is_active() =>
+            {
+                let context = "before user authentication";
                 let e = PeerMisbehaved::UnexpectedMessage { number, context };
                 self.transport.fail(e.into());
             }
+            number if crate::channel::is_connection_message(number) => {
+                self.channels.handle(&mut self.transport, now, seq, payload)
+            }
             _ => self.transport.reply_unimplemented(seq),
+        }
+    }
+
+    /// The connection protocol starts as soon as authentication has succeeded, so
+    /// that the server's first channel messages find it running.
+    fn start_connection_protocol(&mut self, now: Instant) {
+        if self.auth.is_authenticated() {
+            self.channels.start(&mut self.transport, now);
         }
     }
 
@@ -119,8 +141,10 @@ impl ClientConnection {
     fn handle_upper_timer(&mut self, _now: Instant, _kind: TimerKind) {}
 
     /// Answers decisions the application dropped.
-    fn upper_upkeep(&mut self, _now: Instant) {
+    fn upper_upkeep(&mut self, now: Instant) {
         self.auth.upkeep(&mut self.transport);
+        self.start_connection_protocol(now);
+        self.channels.after_call(&mut self.transport);
     }
 
     #[cfg(test)]

@@ -8,7 +8,9 @@
 //! 3. `poll_timeout`, and call `handle_timeout` when that instant has passed.
 //!
 //! Methods come in four groups: getters, `handle_*` (input from the network),
-//! commands (from the application), and `poll_*` (output).
+//! commands (from the application), and `poll_*` (output). Channel commands go
+//! through borrowed sub-handles: `channels()` and `channel(id)` (see
+//! [`crate::channel`]).
 
 mod client;
 mod server;
@@ -61,6 +63,7 @@ macro_rules! shared_engine_methods {
             while let Some((seq, payload)) = self.transport.next_upper() {
                 self.handle_upper(now, seq, payload);
             }
+            self.upper_upkeep(now);
         }
 
         /// Tells the engine the peer closed its side of the byte stream.
@@ -73,6 +76,7 @@ macro_rules! shared_engine_methods {
             for kind in self.transport.handle_timeout(now) {
                 self.handle_upper_timer(now, kind);
             }
+            self.channels.handle_timeout(&mut self.transport, now);
             self.upper_upkeep(now);
         }
 
@@ -99,6 +103,7 @@ macro_rules! shared_engine_methods {
         /// Appends bytes to send to the peer; returns how many were appended.
         #[must_use]
         pub fn poll_transmit(&mut self, now: std::time::Instant, out: &mut Vec<u8>) -> usize {
+            // Answers for decisions dropped since the last call go out with this batch.
             self.upper_upkeep(now);
             self.transport.poll_transmit(out)
         }
@@ -106,7 +111,14 @@ macro_rules! shared_engine_methods {
         /// The next instant at which `handle_timeout` must be called.
         #[must_use]
         pub fn poll_timeout(&self) -> Option<std::time::Instant> {
-            self.transport.poll_timeout()
+            let transport = self.transport.poll_timeout();
+            if self.transport.is_closed() {
+                return None;
+            }
+            match (transport, self.channels.poll_timeout()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
         }
 
         /// The next event for the application.
@@ -114,6 +126,24 @@ macro_rules! shared_engine_methods {
         pub fn poll_event(&mut self) -> Option<$crate::event::Event> {
             self.upper_upkeep(self.transport.now());
             self.transport.poll_event()
+        }
+
+        /// The connection's channels: open one, answer the peer's opens and
+        /// requests, send global requests (RFC 4254).
+        pub fn channels(&mut self) -> $crate::channel::Channels<'_> {
+            $crate::channel::Channels::new(&mut self.channels, &mut self.transport)
+        }
+
+        /// One channel: write, read, send requests, EOF and close.
+        pub fn channel(&mut self, id: $crate::channel::ChannelId) -> $crate::channel::Channel<'_> {
+            $crate::channel::Channel::new(id, &mut self.channels, &mut self.transport)
+        }
+
+        /// Starts the connection protocol as if user authentication had succeeded:
+        /// the pair tests' stand-in until authentication exists.
+        #[cfg(test)]
+        pub(crate) fn mark_authenticated(&mut self, now: std::time::Instant) {
+            self.channels.start(&mut self.transport, now);
         }
     };
 }

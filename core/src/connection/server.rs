@@ -12,6 +12,7 @@ use crate::transport::{Role, Transport};
 use crate::wire::msg;
 
 use super::shared_engine_methods;
+use crate::channel::ConnectionLayer;
 
 /// An SSH server connection as a sans-IO state machine: one per accepted client.
 ///
@@ -19,6 +20,8 @@ use super::shared_engine_methods;
 pub struct ServerConnection {
     transport: Transport,
     auth: ServerAuthState,
+    /// The connection protocol (RFC 4254), started once authentication succeeds.
+    channels: ConnectionLayer,
 }
 
 impl std::fmt::Debug for ServerConnection {
@@ -55,6 +58,8 @@ impl ServerConnection {
             ));
         }
         let transport_config = config.transport.clone();
+        let host_keys = config.host_keys.iter().map(|k| k.public_key()).collect();
+        let channels = ConnectionLayer::new(Role::Server, config.connection.clone(), host_keys);
         let mut transport = Transport::new(
             Role::Server,
             transport_config,
@@ -64,7 +69,11 @@ impl ServerConnection {
             now,
         );
         let auth = ServerAuthState::new(config, &mut transport, now);
-        Ok(Self { transport, auth })
+        Ok(Self {
+            transport,
+            auth,
+            channels,
+        })
     }
 
     shared_engine_methods!();
@@ -103,10 +112,16 @@ impl ServerConnection {
             msg::SERVICE_REQUEST | msg::USERAUTH_REQUEST..=crate::auth::USERAUTH_LAST => {
                 self.auth.handle(&mut self.transport, now, &payload)
             }
-            msg::GLOBAL_REQUEST..=127 if !self.auth.is_authenticated() => {
-                let context = "before authentication succeeded";
+            msg::GLOBAL_REQUEST..=127
+                if !self.auth.is_authenticated() && !self.channels.is_active() =>
+            {
+                let context = "before user authentication";
                 let e = PeerMisbehaved::UnexpectedMessage { number, context };
                 self.transport.fail(e.into());
+            }
+            number if crate::channel::is_connection_message(number) => {
+                self.start_connection_protocol(now);
+                self.channels.handle(&mut self.transport, now, seq, payload)
             }
             _ => self.transport.reply_unimplemented(seq),
         }
@@ -121,8 +136,18 @@ impl ServerConnection {
     /// waited for a decision.
     fn upper_upkeep(&mut self, now: Instant) {
         self.auth.upkeep(&mut self.transport);
+        self.start_connection_protocol(now);
         while let Some((seq, payload)) = self.auth.next_deferred(&self.transport) {
             self.handle_upper(now, seq, payload);
+        }
+        self.channels.after_call(&mut self.transport);
+    }
+
+    /// The connection protocol starts once the client is authenticated (after our
+    /// USERAUTH_SUCCESS went out): keepalives, and the host key announcement.
+    fn start_connection_protocol(&mut self, now: Instant) {
+        if self.auth.is_authenticated() {
+            self.channels.start(&mut self.transport, now);
         }
     }
 

@@ -1,6 +1,7 @@
 //! Engine-level tests: a client and a server engine wired together in memory.
 
 mod auth;
+mod channel;
 mod malformed;
 mod pair;
 mod transport;

@@ -2,6 +2,7 @@
 //! virtual clock that jumps to the next timeout and seeded random chunking of the byte
 //! streams (1 byte to 64 KiB).
 
+use std::collections::VecDeque;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -91,9 +92,10 @@ pub(crate) struct Pair {
     pub(crate) server: ServerConnection,
     pub(crate) now: Instant,
     chunks: SeededRandom,
-    /// Bytes sent but not yet delivered, per direction.
-    pub(crate) to_server: Vec<u8>,
-    pub(crate) to_client: Vec<u8>,
+    /// Bytes sent but not yet delivered, per direction (a deque: delivering from the
+    /// front of megabytes must not move the rest).
+    pub(crate) to_server: VecDeque<u8>,
+    pub(crate) to_client: VecDeque<u8>,
     /// Everything each side ever sent, for determinism checks.
     pub(crate) client_sent: Vec<u8>,
     pub(crate) server_sent: Vec<u8>,
@@ -115,8 +117,8 @@ impl Pair {
             server,
             now,
             chunks: SeededRandom::new(seed.wrapping_mul(31)),
-            to_server: Vec::new(),
-            to_client: Vec::new(),
+            to_server: VecDeque::new(),
+            to_client: VecDeque::new(),
             client_sent: Vec::new(),
             server_sent: Vec::new(),
             client_seen: Observed::default(),
@@ -135,40 +137,48 @@ impl Pair {
     /// Moves bytes and events until neither side has anything left to say.
     pub(crate) fn drive(&mut self) {
         for _ in 0..1_000_000 {
-            let mut progress = self.collect_output();
-            progress |= self.deliver();
-            progress |= self.collect_events();
-            if !progress {
+            if !self.step() {
                 return;
             }
         }
         panic!("pair did not settle");
     }
 
+    /// One round: collect output, deliver one chunk each way, collect events.
+    /// Returns false when nothing happened.
+    pub(crate) fn step(&mut self) -> bool {
+        let mut progress = self.collect_output();
+        progress |= self.deliver();
+        progress |= self.collect_events();
+        progress
+    }
+
     fn collect_output(&mut self) -> bool {
         let mut out = Vec::new();
         let c = self.client.poll_transmit(self.now, &mut out);
         self.client_sent.extend_from_slice(&out);
-        self.to_server.extend_from_slice(&out);
+        self.to_server.extend(&out);
         out.clear();
         let s = self.server.poll_transmit(self.now, &mut out);
         self.server_sent.extend_from_slice(&out);
-        self.to_client.extend_from_slice(&out);
+        self.to_client.extend(&out);
         c + s > 0
     }
 
     fn deliver(&mut self) -> bool {
         let mut progress = false;
         if !self.to_server.is_empty() {
-            let n = self.chunk_len(self.to_server.len());
-            let chunk: Vec<u8> = self.to_server.drain(..n).collect();
-            self.server.handle_input(self.now, &chunk);
+            let n = self.chunk_len(self.to_server.as_slices().0.len());
+            self.server
+                .handle_input(self.now, &self.to_server.as_slices().0[..n]);
+            self.to_server.drain(..n);
             progress = true;
         }
         if !self.to_client.is_empty() {
-            let n = self.chunk_len(self.to_client.len());
-            let chunk: Vec<u8> = self.to_client.drain(..n).collect();
-            self.client.handle_input(self.now, &chunk);
+            let n = self.chunk_len(self.to_client.as_slices().0.len());
+            self.client
+                .handle_input(self.now, &self.to_client.as_slices().0[..n]);
+            self.to_client.drain(..n);
             progress = true;
         }
         progress

@@ -431,6 +431,9 @@ impl Transport {
             let value = algs.join(",");
             self.send_transport(&encode_ext_info(&[("server-sig-algs", value.as_bytes())]));
         }
+        // From here send_upper writes straight out; what it held back must go first,
+        // or later messages would overtake it.
+        self.flush_queued();
         self.maybe_finish_round();
     }
 

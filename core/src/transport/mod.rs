@@ -486,6 +486,13 @@ impl Transport {
         }
     }
 
+    /// Queues an event from a layer above; nothing follows `Closed`.
+    pub(crate) fn push_event(&mut self, event: Event) {
+        if !self.closed {
+            self.events.push_back(event);
+        }
+    }
+
     pub(crate) fn poll_event(&mut self) -> Option<Event> {
         self.process_dropped_tokens();
         self.events.pop_front()
@@ -559,11 +566,6 @@ impl Transport {
     }
 
     // ---- for the layers above ----
-
-    /// Queues an event for the application, after those already queued.
-    pub(crate) fn push_event(&mut self, event: Event) {
-        self.events.push_back(event);
-    }
 
     /// Arms the timer of `kind` (one slot per kind: this replaces an earlier deadline).
     pub(crate) fn set_timer(&mut self, kind: TimerKind, at: Instant) {

@@ -80,7 +80,7 @@ pub(crate) use take_event;
 impl Pair {
     /// The next authentication request the server application must answer.
     pub(crate) fn next_request(&mut self) -> AuthRequest {
-        take_event!(self.server_seen.events, Event::AuthRequest).expect("an AuthRequest event")
+        *take_event!(self.server_seen.events, Event::AuthRequest).expect("an AuthRequest event")
     }
 
     /// Whether the server has an unanswered authentication request.
