@@ -20,6 +20,8 @@ pub mod config;
 pub mod connection;
 pub mod crypto;
 mod decision;
+#[cfg(feature = "driver")]
+pub mod driver;
 pub mod error;
 pub mod event;
 #[cfg(fuzzing)]

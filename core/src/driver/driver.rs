@@ -1,0 +1,239 @@
+//! The driver: the spawned future that pumps one connection's engine.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use futures_io::{AsyncRead, AsyncWrite};
+
+use super::engine::Engine;
+use super::runtime::{AsyncTimer, ByteStream};
+use super::state::{Shared, State};
+
+/// Bytes read from the socket per `read` call.
+const READ_CHUNK: usize = 32 * 1024;
+
+/// Rounds of read/timer/write/dispatch per poll before the driver yields to other
+/// tasks, so one busy connection cannot starve the rest of an executor thread.
+const WORK_BUDGET: usize = 32;
+
+/// Stop reading while this many bytes wait to be written: a peer that sends but does
+/// not read cannot make us buffer our replies without bound.
+const TRANSMIT_HIGH_WATER: usize = 1024 * 1024;
+
+/// How long a closed connection may take to flush its DISCONNECT to a peer that does
+/// not read, before the stream is dropped anyway.
+const CLOSE_LINGER: Duration = Duration::from_secs(5);
+
+/// Drives one connection: owns the byte stream and the timer, shares the engine with
+/// the handles. Finishes when the connection has closed and its last bytes (the
+/// DISCONNECT) are written, or the stream has failed.
+pub(crate) struct Driver<E: Engine> {
+    shared: Arc<Shared<E>>,
+    stream: Box<dyn ByteStream>,
+    timer: Option<Pin<Box<dyn AsyncTimer>>>,
+    read_buf: Box<[u8]>,
+    /// Sealed bytes not yet written; `written` of them went out already.
+    out: Vec<u8>,
+    written: usize,
+    /// Bytes were written since the last successful flush.
+    unflushed: bool,
+    /// The stream can no longer be read (EOF or error) or written (error).
+    read_done: bool,
+    write_failed: bool,
+    /// When the connection closed plus [`CLOSE_LINGER`].
+    linger_until: Option<Instant>,
+}
+
+impl<E: Engine> Driver<E> {
+    pub(crate) fn new(shared: Arc<Shared<E>>, stream: Box<dyn ByteStream>) -> Self {
+        Self {
+            shared,
+            stream,
+            timer: None,
+            read_buf: vec![0; READ_CHUNK].into_boxed_slice(),
+            out: Vec::new(),
+            written: 0,
+            unflushed: false,
+            read_done: false,
+            write_failed: false,
+            linger_until: None,
+        }
+    }
+
+    /// Reads what the socket has while the engine wants input. Returns whether
+    /// anything happened.
+    fn read(&mut self, state: &mut State<E>, cx: &mut Context<'_>) -> bool {
+        if self.read_done
+            || state.engine.is_closed()
+            || self.out.len() - self.written >= TRANSMIT_HIGH_WATER
+        {
+            return false;
+        }
+        match Pin::new(&mut self.stream).poll_read(cx, &mut self.read_buf) {
+            Poll::Pending => false,
+            Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => {
+                // The engine has no I/O errors: a failed read is a lost connection,
+                // which is what EOF without DISCONNECT reports.
+                self.read_done = true;
+                let now = state.runtime.now();
+                state.engine.handle_eof(now);
+                true
+            }
+            Poll::Ready(Ok(n)) => {
+                let now = state.runtime.now();
+                let data = self.read_buf.get(..n).unwrap_or_default();
+                state.engine.handle_input(now, data);
+                true
+            }
+        }
+    }
+
+    /// Fires the engine's timers when due. The clock is read before the timer is
+    /// consulted: a runtime timer may fire a little early or late, the engine's
+    /// deadline against `now` is what counts.
+    fn fire_timers(&mut self, state: &mut State<E>) -> bool {
+        let now = state.runtime.now();
+        match state.engine.poll_timeout() {
+            Some(deadline) if deadline <= now => {
+                state.engine.handle_timeout(now);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Writes the engine's output, keeping what a partial write left over.
+    fn write(&mut self, state: &mut State<E>, cx: &mut Context<'_>) -> bool {
+        if self.write_failed {
+            // Nobody can receive it; keep the engine's buffer from growing.
+            self.out.clear();
+            self.written = 0;
+            let _ = state
+                .engine
+                .poll_transmit(state.runtime.now(), &mut self.out);
+            self.out.clear();
+            return false;
+        }
+        if self.written > 0 && self.written * 2 >= self.out.len() {
+            self.out.drain(..self.written);
+            self.written = 0;
+        }
+        let now = state.runtime.now();
+        let mut progress = state.engine.poll_transmit(now, &mut self.out) > 0;
+        while self.written < self.out.len() {
+            let pending = self.out.get(self.written..).unwrap_or_default();
+            match Pin::new(&mut self.stream).poll_write(cx, pending) {
+                Poll::Pending => return progress,
+                Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => {
+                    self.fail_write(state);
+                    return true;
+                }
+                Poll::Ready(Ok(n)) => {
+                    self.written += n;
+                    self.unflushed = true;
+                    progress = true;
+                }
+            }
+        }
+        self.out.clear();
+        self.written = 0;
+        if self.unflushed {
+            match Pin::new(&mut self.stream).poll_flush(cx) {
+                Poll::Pending => {}
+                Poll::Ready(Ok(())) => self.unflushed = false,
+                Poll::Ready(Err(_)) => {
+                    self.fail_write(state);
+                    return true;
+                }
+            }
+        }
+        progress
+    }
+
+    fn fail_write(&mut self, state: &mut State<E>) {
+        self.write_failed = true;
+        self.out.clear();
+        self.written = 0;
+        let now = state.runtime.now();
+        state.engine.handle_eof(now);
+    }
+
+    /// True once nothing is left to write (or writing is impossible).
+    fn drained(&self) -> bool {
+        self.write_failed || (self.written == self.out.len() && !self.unflushed)
+    }
+
+    /// Arms the timer for the engine's next deadline (or the close linger).
+    fn arm_timer(&mut self, state: &State<E>, cx: &mut Context<'_>) -> Poll<()> {
+        let deadline = match (state.engine.poll_timeout(), self.linger_until) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => match a.or(b) {
+                Some(d) => d,
+                None => return Poll::Pending,
+            },
+        };
+        let timer = match &mut self.timer {
+            Some(timer) => {
+                timer.as_mut().reset(deadline);
+                timer
+            }
+            slot => slot.insert(state.runtime.new_timer(deadline)),
+        };
+        timer.as_mut().poll(cx)
+    }
+}
+
+impl<E: Engine> Future for Driver<E> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        let shared = this.shared.clone();
+        let mut state = shared.lock();
+        state.set_driver_waker(cx.waker());
+        for _ in 0..WORK_BUDGET {
+            let mut progress = this.read(&mut state, cx);
+            progress |= this.fire_timers(&mut state);
+            progress |= this.write(&mut state, cx);
+            progress |= state.dispatch_events(&shared);
+            if state.engine.is_closed() {
+                let now = state.runtime.now();
+                let linger_until = *this.linger_until.get_or_insert(now + CLOSE_LINGER);
+                if this.drained() || now >= linger_until {
+                    drop(state);
+                    // Best effort: the peer may already be gone.
+                    let _ = Pin::new(&mut this.stream).poll_close(cx);
+                    return Poll::Ready(());
+                }
+            }
+            if !progress {
+                // Everything waits on the socket, the timer, or a handle's wake.
+                if this.arm_timer(&state, cx).is_ready() {
+                    cx.waker().wake_by_ref();
+                }
+                return Poll::Pending;
+            }
+        }
+        // Budget spent with work left: run again after the other tasks had a turn.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+impl<E: Engine> Drop for Driver<E> {
+    fn drop(&mut self) {
+        // Runs both when the driver finished and when a runtime shutting down drops
+        // the task unfinished; either way the handles must stop waiting.
+        let shared = self.shared.clone();
+        let mut state = shared.lock();
+        if !state.engine.is_closed() {
+            let now = state.runtime.now();
+            state.engine.handle_eof(now);
+        }
+        state.dispatch_events(&shared);
+        state.finish_driver();
+    }
+}

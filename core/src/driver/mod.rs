@@ -1,0 +1,112 @@
+//! The runtime-agnostic async layer (cargo feature `driver`): runs an engine over a
+//! byte stream on any async runtime, behind cheap, cloneable handles.
+//!
+//! It uses only `std::task`, `futures-io` and `futures-core`; the runtime crates
+//! (`sansh-tokio`, `sansh-smol`, `sansh-async-std`) implement [`Runtime`] (clock,
+//! timer, spawn), adapt their TCP streams and listeners, and re-export this module.
+//!
+//! # The driver
+//!
+//! Each connection gets one spawned task, its driver, that owns the byte stream and
+//! shares the engine with the handles behind a mutex (quinn's model). One poll of
+//! the driver repeats, until nothing moves or a work budget is spent:
+//!
+//! 1. **read** the stream while the engine wants input (it is open, and fewer than
+//!    1 MiB of our output wait to be written) and feed it with `handle_input`; EOF or
+//!    a read error is `handle_eof`;
+//! 2. **fire timers**: read the runtime's clock, then call `handle_timeout` if the
+//!    engine's deadline has passed (the clock decides, not the runtime timer, which
+//!    may fire early or late);
+//! 3. **flush** `poll_transmit` into the stream, keeping whatever a partial write
+//!    left over for the next poll;
+//! 4. **dispatch** `poll_event`: wake handles waiting on the key exchange, a
+//!    service or the close, and hand decisions to the user's handler.
+//!
+//! It then arms the runtime timer for the engine's next deadline and sleeps until
+//! the stream, the timer or a handle wakes it. After the engine has closed, it
+//! finishes writing (the DISCONNECT, for at most a few seconds), closes the stream
+//! and ends.
+//!
+//! Handles ([`Connection`]) lock the state, call the engine and wake the driver;
+//! there is no queue between them and the driver, so nothing a handle does can pile
+//! up unbounded. Dropping the last handle closes the connection with DISCONNECT.
+//!
+//! # Decisions and handlers
+//!
+//! The engine reports decisions as events carrying a token (the server's host key,
+//! later authentication and channel requests). The driver spawns the user's handler
+//! ([`ClientHandler`], [`ServerHandler`]) for each on the runtime and posts the
+//! answer back when it resolves. The connection keeps running meanwhile: the stream
+//! is read, rekeys and keepalives go on.
+//!
+//! # Example
+//!
+//! A client over any byte stream (the runtime crates' `connect(addr, ...)` resolves
+//! the name and opens the TCP stream first):
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use sansh_core::ClientConfig;
+//! use sansh_core::driver::{ByteStream, ClientHandler, Runtime, connect_with};
+//! use sansh_core::keys::PublicKey;
+//!
+//! struct TrustOnFirstUse;
+//! impl ClientHandler for TrustOnFirstUse {
+//!     async fn check_server_key(&self, key: &PublicKey) -> bool {
+//!         println!("server key {}", key.fingerprint_sha256());
+//!         true
+//!     }
+//! }
+//!
+//! async fn run(runtime: Arc<dyn Runtime>, stream: impl ByteStream) {
+//!     let conn = connect_with(runtime, stream, ClientConfig::default(), TrustOnFirstUse)
+//!         .await
+//!         .expect("key exchange");
+//!     println!("{:?}, session id {:02x?}", conn.algorithms(), conn.session_id());
+//!     conn.rekey().await.expect("rekey");
+//!     drop(conn); // sends DISCONNECT
+//! }
+//! ```
+//!
+//! A server: [`listen_with`] runs the accept loop (the runtime crates' `listen` binds
+//! the socket), each handshake on its own task:
+//!
+//! ```no_run
+//! # use std::sync::Arc;
+//! # use sansh_core::ServerConfig;
+//! # use sansh_core::driver::{Listener, ServerHandler};
+//! struct MyServer;
+//! impl ServerHandler for MyServer {}
+//!
+//! async fn serve(listener: Listener, runtime: Arc<dyn sansh_core::driver::Runtime>) {
+//!     while let Some((conn, peer)) = listener.accept().await {
+//!         println!("{peer} connected: {:?}", conn.peer_version());
+//!         runtime.spawn(Box::pin(async move {
+//!             let why = conn.closed().await;
+//!             println!("{peer} left: {why}");
+//!         }));
+//!     }
+//! }
+//! ```
+
+mod connect;
+#[allow(clippy::module_inception)]
+mod driver;
+mod engine;
+mod error;
+mod handle;
+mod handler;
+mod listener;
+mod runtime;
+mod state;
+
+pub use connect::{accept_engine, accept_with, connect_engine, connect_with, dial};
+pub use engine::Engine;
+pub use error::ConnectError;
+pub use handle::Connection;
+pub use handler::{ClientHandler, ServerHandler};
+pub use listener::{Acceptor, DEFAULT_BACKLOG, Listener, listen_with};
+pub use runtime::{AsyncTimer, BoxFuture, ByteStream, Runtime};
+
+#[cfg(test)]
+mod tests;

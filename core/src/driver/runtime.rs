@@ -1,0 +1,109 @@
+//! What the driver needs from an async runtime: a clock, a resettable timer, a way to
+//! spawn tasks, and a byte stream to the peer.
+
+use std::fmt::Debug;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+/// A future the runtime runs to completion in the background.
+pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// The hooks of an async runtime (tokio, smol, async-std, or a test executor).
+///
+/// The driver is written against this trait only; the runtime crates implement it in a
+/// few lines each. Everything else (the run loop, handles, handlers, listeners) is
+/// shared.
+///
+/// ```
+/// use std::pin::Pin;
+/// use std::sync::Arc;
+/// use std::time::Instant;
+/// use sansh_core::driver::{AsyncTimer, BoxFuture, Runtime};
+///
+/// /// A runtime whose tasks run on a thread each and whose timers poll the clock.
+/// #[derive(Debug)]
+/// struct Threads;
+///
+/// # #[derive(Debug)] struct Sleep(Instant);
+/// # impl AsyncTimer for Sleep {
+/// #     fn reset(mut self: Pin<&mut Self>, deadline: Instant) { self.0 = deadline; }
+/// #     fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+/// #         if Instant::now() >= self.0 { return std::task::Poll::Ready(()) }
+/// #         cx.waker().wake_by_ref(); std::task::Poll::Pending
+/// #     }
+/// # }
+/// impl Runtime for Threads {
+///     fn now(&self) -> Instant {
+///         Instant::now()
+///     }
+///     fn new_timer(&self, deadline: Instant) -> Pin<Box<dyn AsyncTimer>> {
+///         Box::pin(Sleep(deadline))
+///     }
+///     fn spawn(&self, future: BoxFuture) {
+///         # let _ = future;
+///         // e.g. std::thread::spawn(move || some_block_on(future));
+///     }
+/// }
+/// let runtime: Arc<dyn Runtime> = Arc::new(Threads);
+/// assert!(runtime.now() <= runtime.now());
+/// ```
+pub trait Runtime: Send + Sync + Debug + 'static {
+    /// The current time of the runtime's clock (monotonic).
+    fn now(&self) -> Instant;
+
+    /// A timer that fires at `deadline`; the driver keeps one and resets it.
+    fn new_timer(&self, deadline: Instant) -> Pin<Box<dyn AsyncTimer>>;
+
+    /// Runs `future` to completion in the background.
+    ///
+    /// It must not poll `future` before returning: the driver spawns while it holds
+    /// the connection's lock, which the future may take.
+    ///
+    /// The driver of each connection and each user handler call run as spawned
+    /// tasks, so that a slow handler never holds up the connection.
+    fn spawn(&self, future: BoxFuture);
+}
+
+/// A timer with a deadline that can be moved, like `tokio::time::Sleep` or
+/// `async_io::Timer`.
+pub trait AsyncTimer: Send + Debug {
+    /// Moves the deadline (earlier or later); a fired timer fires again at the new one.
+    fn reset(self: Pin<&mut Self>, deadline: Instant);
+
+    /// Ready once the deadline has passed; otherwise registers the waker.
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()>;
+}
+
+/// The byte stream to the peer: any `futures_io::AsyncRead + AsyncWrite` (a TCP
+/// stream, a Unix socket, an in-memory pipe, a TLS or proxy tunnel, ...).
+///
+/// Implemented for every type with those traits; runtime crates adapt their own
+/// stream types to `futures-io` when they differ (tokio's).
+pub trait ByteStream:
+    futures_io::AsyncRead + futures_io::AsyncWrite + Send + Unpin + 'static
+{
+}
+
+impl<T> ByteStream for T where
+    T: futures_io::AsyncRead + futures_io::AsyncWrite + Send + Unpin + 'static
+{
+}
+
+/// Runs `future` until `deadline`; `None` when the deadline came first.
+pub(crate) async fn with_deadline<T>(
+    runtime: &dyn Runtime,
+    deadline: Instant,
+    future: impl Future<Output = T>,
+) -> Option<T> {
+    let mut future = std::pin::pin!(future);
+    let mut timer = runtime.new_timer(deadline);
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(value) = future.as_mut().poll(cx) {
+            return Poll::Ready(Some(value));
+        }
+        timer.as_mut().poll(cx).map(|()| None)
+    })
+    .await
+}

@@ -1,0 +1,190 @@
+//! The state a connection's driver and its handles share behind one mutex.
+
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::task::Waker;
+
+use super::engine::Engine;
+use super::handler::Handler;
+use super::runtime::Runtime;
+use crate::error::{ConnectionError, DisconnectReason};
+use crate::event::{Event, HostKeyDecision};
+
+/// What the description of our DISCONNECT says when the last handle goes away.
+pub(crate) const HANDLES_DROPPED: &str = "connection closed by the application";
+
+/// The engine and everything around it that handles and the driver need.
+pub(crate) struct State<E> {
+    pub(crate) engine: E,
+    pub(crate) runtime: Arc<dyn Runtime>,
+    handler: Handler,
+    /// Live user handles; the last one dropped closes the connection.
+    handles: usize,
+    driver: Option<Waker>,
+    /// Futures waiting for a change: key exchange done, service accepted, closed.
+    watchers: Vec<Waker>,
+    pub(crate) closed: Option<ConnectionError>,
+    pub(crate) service_accepted: Option<String>,
+    /// The host key decision while the handler is thinking about it.
+    host_key: Option<HostKeyDecision>,
+    /// Set when the driver task has finished (or was dropped by its runtime).
+    pub(crate) driver_done: bool,
+}
+
+/// The shared half of a connection: owned by its driver, its handles and (weakly) by
+/// handler tasks in flight.
+pub(crate) struct Shared<E> {
+    state: Mutex<State<E>>,
+}
+
+impl<E: Engine> Shared<E> {
+    pub(crate) fn new(engine: E, runtime: Arc<dyn Runtime>, handler: Handler) -> Arc<Self> {
+        Arc::new(Self {
+            state: Mutex::new(State {
+                engine,
+                runtime,
+                handler,
+                handles: 0,
+                driver: None,
+                watchers: Vec::new(),
+                closed: None,
+                service_accepted: None,
+                host_key: None,
+                driver_done: false,
+            }),
+        })
+    }
+
+    /// Locks the state. A panic elsewhere while it was held leaves it usable: every
+    /// mutation below keeps it consistent step by step.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State<E>> {
+        match self.state.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+}
+
+impl<E: Engine> State<E> {
+    /// Registers the driver's waker.
+    pub(crate) fn set_driver_waker(&mut self, waker: &Waker) {
+        match &mut self.driver {
+            Some(w) if w.will_wake(waker) => {}
+            slot => *slot = Some(waker.clone()),
+        }
+    }
+
+    /// Asks the driver to run: the engine has new output or input to act on.
+    pub(crate) fn wake_driver(&mut self) {
+        if let Some(waker) = self.driver.take() {
+            waker.wake();
+        }
+    }
+
+    /// Registers a future waiting for a change of state.
+    pub(crate) fn watch(&mut self, waker: &Waker) {
+        if !self.watchers.iter().any(|w| w.will_wake(waker)) {
+            self.watchers.push(waker.clone());
+        }
+    }
+
+    fn wake_watchers(&mut self) {
+        for waker in self.watchers.drain(..) {
+            waker.wake();
+        }
+    }
+
+    pub(crate) fn add_handle(&mut self) {
+        self.handles += 1;
+    }
+
+    /// Drops one handle; the last one closes the connection with DISCONNECT.
+    pub(crate) fn remove_handle(&mut self) {
+        self.handles = self.handles.saturating_sub(1);
+        if self.handles == 0 && !self.engine.is_closed() {
+            self.engine
+                .disconnect(DisconnectReason::ByApplication, HANDLES_DROPPED);
+            self.wake_driver();
+        }
+    }
+
+    /// Drains the engine's events, handing decisions to the handler and waking
+    /// whoever waits on a change. Returns whether there was any event.
+    pub(crate) fn dispatch_events(&mut self, shared: &Arc<Shared<E>>) -> bool {
+        let mut any = false;
+        while let Some(event) = self.engine.poll_event() {
+            any = true;
+            match event {
+                Event::HostKey(decision) => self.ask_host_key(shared, decision),
+                Event::KeyExchangeComplete { .. } => self.wake_watchers(),
+                Event::ServiceAccepted(name) => {
+                    self.service_accepted.get_or_insert(name);
+                    self.wake_watchers();
+                }
+                Event::Closed(error) => {
+                    self.closed.get_or_insert(error);
+                    // A decision still out can no longer be answered.
+                    self.host_key = None;
+                    self.wake_watchers();
+                }
+                // DEBUG messages are for diagnostics; nothing reads them yet, and
+                // queueing them would let a peer grow memory without bound.
+                _ => {}
+            }
+        }
+        any
+    }
+
+    /// Spawns the handler's host key check; its answer comes back through
+    /// [`HostKeyAnswer`], also when the task is dropped unfinished (as a rejection).
+    fn ask_host_key(&mut self, shared: &Arc<Shared<E>>, decision: HostKeyDecision) {
+        let Handler::Client(handler) = &self.handler else {
+            // A server engine never asks; dropping the decision rejects it.
+            return;
+        };
+        let question = handler.clone().check_server_key(decision.key().clone());
+        self.host_key = Some(decision);
+        let answer = HostKeyAnswer {
+            shared: Arc::downgrade(shared),
+            accept: false,
+        };
+        self.runtime.spawn(Box::pin(async move {
+            let accept = question.await;
+            answer.post(accept);
+        }));
+    }
+
+    /// Records the end of the driver; handles waiting on it see the connection closed.
+    pub(crate) fn finish_driver(&mut self) {
+        self.driver_done = true;
+        if self.closed.is_none() {
+            self.closed = Some(ConnectionError::ConnectionLost);
+        }
+        self.wake_watchers();
+    }
+}
+
+/// Posts a host key verdict when dropped: after the handler's future resolved, or
+/// early (a rejection) if the runtime dropped the task first.
+struct HostKeyAnswer<E: Engine> {
+    shared: Weak<Shared<E>>,
+    accept: bool,
+}
+
+impl<E: Engine> HostKeyAnswer<E> {
+    fn post(mut self, accept: bool) {
+        self.accept = accept;
+    }
+}
+
+impl<E: Engine> Drop for HostKeyAnswer<E> {
+    fn drop(&mut self) {
+        let Some(shared) = self.shared.upgrade() else {
+            return;
+        };
+        let mut state = shared.lock();
+        if let Some(decision) = state.host_key.take() {
+            state.engine.answer_host_key(decision, self.accept);
+            state.wake_driver();
+        }
+    }
+}
