@@ -21,6 +21,7 @@ pub mod error;
 pub mod event;
 pub mod kex;
 pub mod keys;
+pub mod sftp;
 mod timer;
 pub mod transport;
 pub mod wire;
