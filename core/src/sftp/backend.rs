@@ -30,8 +30,7 @@ pub trait Backend {
     /// Closes a file or directory handle.
     fn close(&mut self, handle: &Handle) -> Result<(), SftpError>;
     /// Reads up to `len` bytes at `offset`; `None` at end of file.
-    fn read(&mut self, handle: &Handle, offset: u64, len: u32)
-    -> Result<Option<Bytes>, SftpError>;
+    fn read(&mut self, handle: &Handle, offset: u64, len: u32) -> Result<Option<Bytes>, SftpError>;
     /// Writes `data` at `offset`.
     fn write(&mut self, handle: &Handle, offset: u64, data: &[u8]) -> Result<(), SftpError>;
     /// Attributes, not following a final symlink.
@@ -184,13 +183,7 @@ pub fn dispatch(backend: &mut dyn Backend, request: Request) -> Result<Reply, Sf
             len,
             write_handle,
             write_offset,
-        } => done(backend.copy_data(
-            &read_handle,
-            read_offset,
-            len,
-            &write_handle,
-            write_offset,
-        )),
+        } => done(backend.copy_data(&read_handle, read_offset, len, &write_handle, write_offset)),
         Request::HomeDirectory { username } => one_name(backend.home_directory(&username)),
         Request::UsersGroupsById { uids, gids } => backend
             .users_groups_by_id(&uids, &gids)

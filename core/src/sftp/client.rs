@@ -89,7 +89,10 @@ enum State {
 /// [`ClientEvent::Response`] arrives later, in any order relative to other requests.
 ///
 /// ```
-/// use sansh_core::sftp::{ClientConfig, ClientEvent, MemoryFs, Reply, SftpClient, SftpServer, ServerConfig, ServerEvent};
+/// use sansh_core::sftp::{
+///     Backend, ClientConfig, ClientEvent, MemoryFs, Reply, ServerConfig, ServerEvent, SftpClient,
+///     SftpServer,
+/// };
 ///
 /// let mut client = SftpClient::new(ClientConfig::default());
 /// let mut server = SftpServer::new(ServerConfig::default());

@@ -46,7 +46,10 @@ pub struct LongNameContext<'a> {
 pub fn long_name(filename: &[u8], attrs: &FileAttributes, ctx: &LongNameContext<'_>) -> Vec<u8> {
     let mode = mode_string(attrs.permissions.unwrap_or(0));
     let size = attrs.size.unwrap_or(0);
-    let date = attrs.mtime().map_or_else(|| "            ".to_owned(), |m| date_string(u64::from(m), ctx.now));
+    let date = attrs.mtime().map_or_else(
+        || "            ".to_owned(),
+        |m| date_string(u64::from(m), ctx.now),
+    );
     let mut line = format!(
         "{mode} {:>4} {:<8} {:<8} {size:>8} {date} ",
         ctx.links, ctx.user, ctx.group
@@ -96,7 +99,11 @@ fn date_string(mtime: u64, now: u64) -> String {
     let month = MONTHS.get(month as usize - 1).copied().unwrap_or("???");
     if mtime <= now && now - mtime < RECENT {
         let secs = mtime % 86_400;
-        format!("{month} {day:>2} {:02}:{:02}", secs / 3600, secs % 3600 / 60)
+        format!(
+            "{month} {day:>2} {:02}:{:02}",
+            secs / 3600,
+            secs % 3600 / 60
+        )
     } else {
         format!("{month} {day:>2}  {year}")
     }
@@ -142,7 +149,8 @@ mod tests {
         assert_eq!(mode_string(0o040_755), "drwxr-xr-x");
         assert_eq!(mode_string(0o120_777), "lrwxrwxrwx");
         assert_eq!(mode_string(0o104_755), "-rwsr-xr-x");
-        assert_eq!(mode_string(0o041_776), "drwxrwxrwt");
+        assert_eq!(mode_string(0o041_777), "drwxrwxrwt");
+        assert_eq!(mode_string(0o041_776), "drwxrwxrwT");
         assert_eq!(mode_string(0o102_644), "-rw-r-Sr--");
     }
 

@@ -194,7 +194,10 @@ pub(crate) fn decode_response(
     }
 }
 
-fn decode_status(kind: RequestKind, r: &mut Reader<'_>) -> Result<Result<Reply, SftpError>, DecodeError> {
+fn decode_status(
+    kind: RequestKind,
+    r: &mut Reader<'_>,
+) -> Result<Result<Reply, SftpError>, DecodeError> {
     let code = StatusCode::from_u32(r.u32()?);
     // Some old servers end the status after the code; OpenSSH accepts that too.
     let (message, language) = if r.remaining() == 0 {

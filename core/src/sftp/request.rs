@@ -562,9 +562,7 @@ impl Request {
                 write_handle: handle(r)?,
                 write_offset: r.u64()?,
             },
-            Extension::HomeDirectory => Self::HomeDirectory {
-                username: path(r)?,
-            },
+            Extension::HomeDirectory => Self::HomeDirectory { username: path(r)? },
             Extension::UsersGroupsById => Self::UsersGroupsById {
                 uids: decode_ids(r.string()?)?,
                 gids: decode_ids(r.string()?)?,

@@ -363,10 +363,9 @@ impl SftpServer {
                 *len = (*len).min(self.config.max_read_len);
                 read_len = *len;
             }
-            Request::Open { .. } | Request::Opendir { .. } => {
-                if !self.handles.reserve() {
-                    return self.status(id, StatusCode::Failure, "Too many open handles");
-                }
+            // The guard takes a handle reservation when there is room.
+            Request::Open { .. } | Request::Opendir { .. } if !self.handles.reserve() => {
+                return self.status(id, StatusCode::Failure, "Too many open handles");
             }
             Request::Close { handle } => self.handles.remove(handle),
             Request::CopyData {
@@ -374,7 +373,11 @@ impl SftpServer {
                 write_handle,
                 ..
             } if read_handle == write_handle => {
-                return self.status(id, StatusCode::Failure, "Source and destination are the same handle");
+                return self.status(
+                    id,
+                    StatusCode::Failure,
+                    "Source and destination are the same handle",
+                );
             }
             _ => {}
         }

@@ -12,7 +12,9 @@ use crate::sftp::{
     Backend, FileAttributes, Handle, Name, OpenFlags, SftpError, StatVfs, StatusCode,
 };
 
-use tree::{EXEC, NAME_MAX, Node, NodeKind, READ, Tree, WRITE, Walk, components, denied, not_found};
+use tree::{
+    EXEC, NAME_MAX, Node, NodeKind, READ, Tree, WRITE, Walk, components, denied, not_found,
+};
 
 /// Names returned by one READDIR.
 const READDIR_BATCH: usize = 100;
@@ -151,7 +153,10 @@ impl MemoryFs {
 
     /// A file's contents, following symlinks; `None` if it is missing or not a file.
     pub fn read_file(&self, path: &str) -> Option<Vec<u8>> {
-        let walk = self.tree.walk(&self.cwd().ok()?, path.as_bytes(), true).ok()?;
+        let walk = self
+            .tree
+            .walk(&self.cwd().ok()?, path.as_bytes(), true)
+            .ok()?;
         match &self.tree.get(walk.node()).ok()?.kind {
             NodeKind::File(data) => Some(data.clone()),
             _ => None,
@@ -332,7 +337,10 @@ impl MemoryFs {
     /// Moves the entry `from` to `to`; `replace` allows an existing `to`.
     fn move_entry(&mut self, from: &[u8], to: &[u8], replace: bool) -> Result<(), SftpError> {
         let (from_dir, from_name) = self.parent(from)?;
-        let node = self.tree.lookup(from_dir, &from_name)?.ok_or_else(not_found)?;
+        let node = self
+            .tree
+            .lookup(from_dir, &from_name)?
+            .ok_or_else(not_found)?;
         let (to_walk, to_name) = self.tree.walk_parent(&self.cwd()?, to)?;
         let to_dir = to_walk.node();
         self.tree.require(from_dir, WRITE | EXEC)?;
@@ -384,7 +392,12 @@ impl MemoryFs {
 }
 
 impl Backend for MemoryFs {
-    fn open(&mut self, path: &[u8], flags: OpenFlags, attrs: &FileAttributes) -> Result<Handle, SftpError> {
+    fn open(
+        &mut self,
+        path: &[u8],
+        flags: OpenFlags,
+        attrs: &FileAttributes,
+    ) -> Result<Handle, SftpError> {
         let read = flags.contains(OpenFlags::READ) || !flags.contains(OpenFlags::WRITE);
         let write = flags.contains(OpenFlags::WRITE);
         let create = flags.contains(OpenFlags::CREATE);
@@ -444,7 +457,10 @@ impl Backend for MemoryFs {
     fn read(&mut self, handle: &Handle, offset: u64, len: u32) -> Result<Option<Bytes>, SftpError> {
         let (node, read, _, _) = self.file_handle(handle)?;
         if !read {
-            return Err(SftpError::new(StatusCode::PermissionDenied, "Handle not open for reading"));
+            return Err(SftpError::new(
+                StatusCode::PermissionDenied,
+                "Handle not open for reading",
+            ));
         }
         let NodeKind::File(data) = &self.tree.get(node)?.kind else {
             return Err(SftpError::failure("Not a regular file"));
@@ -462,7 +478,10 @@ impl Backend for MemoryFs {
     fn write(&mut self, handle: &Handle, offset: u64, data: &[u8]) -> Result<(), SftpError> {
         let (node, _, write, append) = self.file_handle(handle)?;
         if !write {
-            return Err(SftpError::new(StatusCode::PermissionDenied, "Handle not open for writing"));
+            return Err(SftpError::new(
+                StatusCode::PermissionDenied,
+                "Handle not open for writing",
+            ));
         }
         let offset = if append {
             self.tree.get(node)?.size()
@@ -506,7 +525,11 @@ impl Backend for MemoryFs {
         };
         let entries = self.tree.entries(*node)?;
         let batch: Vec<(Vec<u8>, usize)> = match after {
-            None => entries.iter().take(READDIR_BATCH).map(|(k, v)| (k.clone(), *v)).collect(),
+            None => entries
+                .iter()
+                .take(READDIR_BATCH)
+                .map(|(k, v)| (k.clone(), *v))
+                .collect(),
             Some(last) => entries
                 .range::<Vec<u8>, _>((std::ops::Bound::Excluded(last), std::ops::Bound::Unbounded))
                 .take(READDIR_BATCH)
@@ -662,11 +685,15 @@ impl Backend for MemoryFs {
         let NodeKind::File(data) = &self.tree.get(src)?.kind else {
             return Err(SftpError::failure("Not a regular file"));
         };
-        let start = usize::try_from(read_offset).unwrap_or(usize::MAX).min(data.len());
+        let start = usize::try_from(read_offset)
+            .unwrap_or(usize::MAX)
+            .min(data.len());
         let end = if len == 0 {
             data.len()
         } else {
-            start.saturating_add(usize::try_from(len).unwrap_or(usize::MAX)).min(data.len())
+            start
+                .saturating_add(usize::try_from(len).unwrap_or(usize::MAX))
+                .min(data.len())
         };
         let chunk = data[start..end].to_vec();
         self.write_at(dst, write_offset, &chunk)
@@ -680,7 +707,11 @@ impl Backend for MemoryFs {
         }
     }
 
-    fn users_groups_by_id(&mut self, uids: &[u32], gids: &[u32]) -> Result<(Vec<String>, Vec<String>), SftpError> {
+    fn users_groups_by_id(
+        &mut self,
+        uids: &[u32],
+        gids: &[u32],
+    ) -> Result<(Vec<String>, Vec<String>), SftpError> {
         Ok((
             uids.iter().map(|&u| self.user_name(u)).collect(),
             gids.iter().map(|&g| self.group_name(g)).collect(),

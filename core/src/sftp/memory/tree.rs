@@ -188,7 +188,12 @@ impl Tree {
 
     /// Resolves `path` (absolute, or relative to `cwd`), following symlinks in every
     /// component, and in the last one only when `follow_last`.
-    pub(super) fn walk(&self, cwd: &Walk, path: &[u8], follow_last: bool) -> Result<Walk, SftpError> {
+    pub(super) fn walk(
+        &self,
+        cwd: &Walk,
+        path: &[u8],
+        follow_last: bool,
+    ) -> Result<Walk, SftpError> {
         let mut stack = if path.first() == Some(&b'/') {
             Vec::new()
         } else {
@@ -229,7 +234,11 @@ impl Tree {
 
     /// Resolves the directory that holds `path`'s last component, and that component.
     /// The name must be a real entry name (not empty, `.` or `..`).
-    pub(super) fn walk_parent(&self, cwd: &Walk, path: &[u8]) -> Result<(Walk, Vec<u8>), SftpError> {
+    pub(super) fn walk_parent(
+        &self,
+        cwd: &Walk,
+        path: &[u8],
+    ) -> Result<(Walk, Vec<u8>), SftpError> {
         let trimmed = trim_trailing_slashes(path);
         let (parent, name) = match trimmed.iter().rposition(|&b| b == b'/') {
             Some(i) => (&trimmed[..=i], &trimmed[i + 1..]),
