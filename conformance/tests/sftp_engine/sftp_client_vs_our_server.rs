@@ -1,0 +1,1 @@
+//! OpenSSH's sftp client against our server engine.
