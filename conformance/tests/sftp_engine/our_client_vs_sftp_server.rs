@@ -129,7 +129,10 @@ fn directories_are_created_listed_and_removed() -> TestResult {
     fs::write(dir.join("d/b"), b"")?;
     let names = sftp.list_dir(&d)?;
     assert_eq!(sorted_names(&names), ["a", "b"]);
-    let a = names.iter().find(|n| n.filename == b"a").unwrap();
+    let a = names
+        .iter()
+        .find(|n| n.filename == b"a")
+        .ok_or("no entry a")?;
     assert!(
         String::from_utf8_lossy(&a.longname).starts_with("-rw"),
         "{a:?}"
@@ -153,7 +156,7 @@ fn paths_links_and_renames() -> TestResult {
     let canonical = fs::canonicalize(dir.path())?;
     assert_eq!(
         one_name(sftp.call(|c| c.realpath("."))?),
-        canonical.to_str().unwrap().as_bytes()
+        p(&canonical).as_bytes()
     );
     assert_eq!(
         one_name(sftp.call(|c| c.realpath(format!("{a}/../b")))?),
