@@ -1,6 +1,6 @@
 //! The client engine: sends requests, matches responses to them by id.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 
 use bytes::Bytes;
 
@@ -130,6 +130,10 @@ pub struct SftpClient {
     next_id: u32,
     extensions: Extensions,
     limits: Limits,
+    /// Handles the server handed out and we have not closed, and opens in flight:
+    /// together they stay under the server's `max_open_handles`.
+    handles: HashSet<Handle>,
+    opens_in_flight: usize,
 }
 
 impl SftpClient {
@@ -150,6 +154,8 @@ impl SftpClient {
             pending: BTreeMap::new(),
             next_id: 0,
             extensions: Extensions::default(),
+            handles: HashSet::new(),
+            opens_in_flight: 0,
         }
     }
 
@@ -180,6 +186,12 @@ impl SftpClient {
     /// How many requests are waiting for a response.
     pub fn in_flight(&self) -> usize {
         self.pending.len()
+    }
+
+    /// How many handles are open (handed out by the server and not closed since),
+    /// counting opens in flight.
+    pub fn open_handle_count(&self) -> usize {
+        self.handles.len() + self.opens_in_flight
     }
 
     /// How many more requests may be sent before the in-flight cap.
@@ -282,7 +294,11 @@ impl SftpClient {
         let id = self.allocate_id();
         let start = self.out.len();
         request.encode(id, &mut self.out);
-        self.commit(start, id, kind)
+        let id = self.commit(start, id, kind)?;
+        if let Request::Close { handle } = request {
+            self.handles.remove(handle);
+        }
+        Ok(id)
     }
 
     /// SSH_FXP_OPEN: opens (or creates) a file; the reply is a handle.
@@ -605,6 +621,13 @@ impl SftpClient {
                 limit: self.config.max_in_flight,
             });
         }
+        let max_handles = self.limits.max_open_handles;
+        if matches!(kind, RequestKind::Open | RequestKind::Opendir)
+            && max_handles > 0
+            && self.open_handle_count() as u64 >= max_handles
+        {
+            return Err(RequestError::TooManyHandles { limit: max_handles });
+        }
         Ok(())
     }
 
@@ -635,6 +658,9 @@ impl SftpClient {
         }
         self.pending.insert(id.0, kind);
         self.next_id = id.0.wrapping_add(1);
+        if matches!(kind, RequestKind::Open | RequestKind::Opendir) {
+            self.opens_in_flight += 1;
+        }
         Ok(id)
     }
 
@@ -673,6 +699,12 @@ impl SftpClient {
             .remove(&id.0)
             .ok_or(PeerMisbehaved::UnknownRequestId(id))?;
         let result = decode_response(kind, ty, packet, &mut r)?;
+        if matches!(kind, RequestKind::Open | RequestKind::Opendir) {
+            self.opens_in_flight = self.opens_in_flight.saturating_sub(1);
+            if let Ok(Reply::Handle(handle)) = &result {
+                self.handles.insert(handle.clone());
+            }
+        }
         if self.state == State::AwaitLimits(id) {
             let server = match result {
                 Ok(Reply::Limits(limits)) => Some(limits),
@@ -718,6 +750,8 @@ impl SftpClient {
     fn fail(&mut self, error: SessionError) {
         let was_awaiting_limits = matches!(self.state, State::AwaitLimits(_));
         self.state = State::Closed;
+        self.handles.clear();
+        self.opens_in_flight = 0;
         let pending = std::mem::take(&mut self.pending);
         if !was_awaiting_limits {
             for id in pending.into_keys() {

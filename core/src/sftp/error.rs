@@ -123,6 +123,12 @@ pub enum RequestError {
         /// The limit.
         max: usize,
     },
+    /// As many handles are open (or being opened) as the server allows.
+    #[error("{limit} handles already open")]
+    TooManyHandles {
+        /// The server's `max_open_handles`.
+        limit: u64,
+    },
     /// The server did not advertise this extension.
     #[error("the server does not support {0}")]
     Unsupported(Extension),

@@ -4,7 +4,7 @@
 //! The engine answers a request naming an unknown handle itself, so a backend only
 //! ever sees handles it created and has not closed.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use crate::sftp::Handle;
 use crate::sftp::error::RespondError;
@@ -21,7 +21,8 @@ pub enum HandleKind {
 
 #[derive(Debug)]
 pub(crate) struct HandleTable {
-    open: HashMap<Handle, HandleKind>,
+    /// Ordered, so that listing the open handles is deterministic.
+    open: BTreeMap<Handle, HandleKind>,
     /// OPEN and OPENDIR requests in flight: each may add a handle.
     reserved: usize,
     max_count: usize,
@@ -31,7 +32,7 @@ pub(crate) struct HandleTable {
 impl HandleTable {
     pub(crate) fn new(max_count: usize, max_len: usize) -> Self {
         Self {
-            open: HashMap::new(),
+            open: BTreeMap::new(),
             reserved: 0,
             max_count,
             max_len: max_len.min(Handle::MAX_LEN),

@@ -96,7 +96,11 @@ pub fn mode_string(mode: u32) -> String {
 /// `Mon dd HH:MM` for recent times, `Mon dd  YYYY` otherwise (UTC).
 fn date_string(mtime: u64, now: u64) -> String {
     let (year, month, day) = civil_date(mtime / 86_400);
-    let month = MONTHS.get(month as usize - 1).copied().unwrap_or("???");
+    let month = (month as usize)
+        .checked_sub(1)
+        .and_then(|i| MONTHS.get(i))
+        .copied()
+        .unwrap_or("???");
     if mtime <= now && now - mtime < RECENT {
         let secs = mtime % 86_400;
         format!(

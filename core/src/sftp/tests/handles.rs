@@ -9,12 +9,18 @@ use crate::sftp::{
     RequestKind, RespondError, ServerConfig, StatusCode,
 };
 
+/// A pair whose server allows `max_handles` handles, and whose client does not ask
+/// the limits (so that it sends what the server must refuse).
 fn capped_pair(max_handles: usize, seed: u64) -> SftpPair {
     let server = ServerConfig {
         max_handles,
         ..ServerConfig::default()
     };
-    let mut pair = SftpPair::with(ClientConfig::default(), server, MemoryFs::new(), seed);
+    let client = ClientConfig {
+        negotiate_limits: false,
+        ..ClientConfig::default()
+    };
+    let mut pair = SftpPair::with(client, server, MemoryFs::new(), seed);
     pair.expect_ready();
     pair.backend.write_file("/f", b"data").unwrap();
     pair
@@ -35,6 +41,33 @@ fn opens_past_the_handle_cap_fail_until_a_handle_closes() {
     assert_eq!(pair.backend.open_handle_count(), 3);
     assert_eq!(pair.call(|c| c.close_handle(&handles[0])), Ok(Reply::Ok));
     handle_of(open_f(&mut pair));
+}
+
+#[test]
+fn the_client_refuses_opens_beyond_the_negotiated_handle_limit() {
+    let server = ServerConfig {
+        max_handles: 2,
+        ..ServerConfig::default()
+    };
+    let mut pair = SftpPair::with(ClientConfig::default(), server, MemoryFs::new(), 39);
+    pair.expect_ready();
+    pair.backend.write_file("/f", b"").unwrap();
+    let first = handle_of(open_f(&mut pair));
+    pair.answer = Answer::Hold;
+    pair.client.opendir("/").unwrap();
+    assert_eq!(pair.client.open_handle_count(), 2);
+    assert_eq!(
+        pair.client
+            .open("/f", OpenFlags::READ, &FileAttributes::default()),
+        Err(crate::sftp::RequestError::TooManyHandles { limit: 2 })
+    );
+    pair.client.close_handle(&first).unwrap();
+    assert_eq!(pair.client.open_handle_count(), 1);
+    assert!(
+        pair.client
+            .open("/f", OpenFlags::READ, &FileAttributes::default())
+            .is_ok()
+    );
 }
 
 #[test]
