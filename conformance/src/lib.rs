@@ -10,6 +10,8 @@
 //!   running [`openssh::SshClient`] with its `-vvv` log captured, and listing what the
 //!   installed OpenSSH supports ([`openssh::supported`]).
 //! - [`scratch`]: temporary directories for configs, keys and logs, removed on drop.
+//! - [`sftp`]: our SFTP client engine driving a server program over stdio, our server
+//!   engine on stdio with a local-filesystem backend confined to a root.
 //!
 //! The peers are OpenSSH 10 from Debian (bookworm-backports on Debian 12);
 //! `scripts/install-peers` installs them. A missing peer is an error that names the
@@ -19,3 +21,4 @@
 pub mod blocking;
 pub mod openssh;
 pub mod scratch;
+pub mod sftp;

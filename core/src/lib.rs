@@ -31,6 +31,7 @@ pub mod kex;
 mod key_field;
 pub mod keys;
 pub mod known_hosts;
+pub mod sftp;
 mod timer;
 pub mod transport;
 pub mod wire;

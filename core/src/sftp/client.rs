@@ -1,0 +1,794 @@
+//! The client engine: sends requests, matches responses to them by id.
+
+use std::collections::{BTreeMap, HashSet, VecDeque};
+
+use bytes::Bytes;
+
+use crate::sftp::error::{PeerMisbehaved, RequestError, SessionError};
+use crate::sftp::reply::decode_response;
+use crate::sftp::request::encode_write;
+use crate::sftp::wire::{Deframer, MIN_PACKET_LEN, SFTP_VERSION, begin_packet, end_packet, fxp};
+use crate::sftp::{
+    Extension, Extensions, FileAttributes, Handle, Limits, OpenFlags, Reply, Request, RequestId,
+    RequestKind, SftpError, StatusCode,
+};
+use crate::wire::{Reader, Writer};
+
+/// Bytes of a WRITE packet besides its data, with the longest handle: type, id,
+/// handle string, offset, data length.
+const WRITE_OVERHEAD: u64 = 1 + 4 + 4 + Handle::MAX_LEN as u64 + 8 + 4;
+/// Bytes of a DATA packet besides its data: type, id, data length.
+const DATA_OVERHEAD: u64 = 1 + 4 + 4;
+/// What a server's "no specific limit" (0) is taken to mean: OpenSSH's own limits.
+const UNLIMITED_PACKET: u64 = 256 * 1024;
+const UNLIMITED_IO: u64 = 255 * 1024;
+/// Read and write lengths every server accepts, used without `limits@openssh.com`.
+const DEFAULT_IO: u64 = 32 * 1024;
+
+/// Settings of an [`SftpClient`].
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Largest packet accepted from the server (its length field). Reads are capped
+    /// so that their replies fit. Default 256 KiB, OpenSSH's own limit.
+    pub max_packet_len: u32,
+    /// Most requests in flight at once; more are refused with
+    /// [`RequestError::TooManyInFlight`]. Default 256.
+    pub max_in_flight: usize,
+    /// Ask the server's limits with `limits@openssh.com` (when it offers it) before
+    /// reporting `Ready`. Default true.
+    pub negotiate_limits: bool,
+    /// Extension pairs to send in SSH_FXP_INIT (none by default).
+    pub extensions: Extensions,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            max_packet_len: 256 * 1024,
+            max_in_flight: 256,
+            negotiate_limits: true,
+            extensions: Extensions::default(),
+        }
+    }
+}
+
+/// What the client engine reports. Drain with [`SftpClient::poll_event`] after every
+/// call into the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClientEvent {
+    /// The server's version, extensions and (when negotiated) limits are known;
+    /// requests may be sent from now on.
+    Ready,
+    /// The response to a request.
+    Response {
+        /// The id the request method returned.
+        id: RequestId,
+        /// The reply, or the status the server failed the request with. Requests in
+        /// flight when the session ends fail with SSH_FX_CONNECTION_LOST.
+        result: Result<Reply, SftpError>,
+    },
+    /// The session ended; always the last event.
+    Closed(SessionError),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    AwaitVersion,
+    AwaitLimits(RequestId),
+    Ready,
+    Closed,
+}
+
+/// The SFTP client engine: a sans-IO state machine over the subsystem's byte stream.
+///
+/// Run loop: feed bytes from the channel to [`handle_input`](Self::handle_input)
+/// (any chunking), then drain [`poll_transmit`](Self::poll_transmit) into the channel
+/// and [`poll_event`](Self::poll_event) until empty. Commands (one method per
+/// operation, or [`send`](Self::send)) return the request's id at once; its
+/// [`ClientEvent::Response`] arrives later, in any order relative to other requests.
+///
+/// ```
+/// use sansh_core::sftp::{
+///     Backend, ClientConfig, ClientEvent, MemoryFs, Reply, ServerConfig, ServerEvent, SftpClient,
+///     SftpServer,
+/// };
+///
+/// let mut client = SftpClient::new(ClientConfig::default());
+/// let mut server = SftpServer::new(ServerConfig::default());
+/// let mut fs = MemoryFs::new();
+/// let mut wire = Vec::new();
+/// let mut pump = |client: &mut SftpClient, server: &mut SftpServer, fs: &mut MemoryFs| {
+///     for _ in 0..8 {
+///         wire.clear();
+///         let _ = client.poll_transmit(&mut wire);
+///         server.handle_input(&wire);
+///         while let Some(ServerEvent::Request { id, request }) = server.poll_event() {
+///             server.respond(id, fs.dispatch(request)).unwrap();
+///         }
+///         wire.clear();
+///         let _ = server.poll_transmit(&mut wire);
+///         client.handle_input(&wire);
+///     }
+/// };
+/// pump(&mut client, &mut server, &mut fs);
+/// assert_eq!(client.poll_event(), Some(ClientEvent::Ready));
+/// let id = client.mkdir("/docs", &Default::default()).unwrap();
+/// pump(&mut client, &mut server, &mut fs);
+/// assert_eq!(client.poll_event(), Some(ClientEvent::Response { id, result: Ok(Reply::Ok) }));
+/// ```
+#[derive(Debug)]
+pub struct SftpClient {
+    config: ClientConfig,
+    state: State,
+    input: Deframer,
+    out: Vec<u8>,
+    events: VecDeque<ClientEvent>,
+    /// Requests in flight, by id. Ordered so that failing them all on close reports
+    /// them in a deterministic order.
+    pending: BTreeMap<u32, RequestKind>,
+    next_id: u32,
+    extensions: Extensions,
+    limits: Limits,
+    /// Handles the server handed out and we have not closed, and opens in flight:
+    /// together they stay under the server's `max_open_handles`.
+    handles: HashSet<Handle>,
+    opens_in_flight: usize,
+}
+
+impl SftpClient {
+    /// A client that has queued its SSH_FXP_INIT.
+    pub fn new(config: ClientConfig) -> Self {
+        let mut out = Vec::new();
+        let start = begin_packet(&mut out, fxp::INIT);
+        out.put_u32(SFTP_VERSION);
+        config.extensions.encode(&mut out);
+        end_packet(&mut out, start);
+        Self {
+            input: Deframer::new(config.max_packet_len),
+            limits: effective_limits(None, config.max_packet_len),
+            config,
+            state: State::AwaitVersion,
+            out,
+            events: VecDeque::new(),
+            pending: BTreeMap::new(),
+            next_id: 0,
+            extensions: Extensions::default(),
+            handles: HashSet::new(),
+            opens_in_flight: 0,
+        }
+    }
+
+    // ----- getters -----
+
+    /// True once the `Ready` event has been queued and until the session ends.
+    pub fn is_ready(&self) -> bool {
+        self.state == State::Ready
+    }
+
+    /// True once the session has ended (the `Closed` event was queued).
+    pub fn is_closed(&self) -> bool {
+        self.state == State::Closed
+    }
+
+    /// The extensions the server advertised (empty before `Ready`).
+    pub fn extensions(&self) -> &Extensions {
+        &self.extensions
+    }
+
+    /// The limits in force: the server's (from `limits@openssh.com`) capped by our
+    /// own, or defaults every server accepts. Read lengths are clamped to
+    /// `max_read_len`; writes longer than `max_write_len` are refused.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// How many requests are waiting for a response.
+    pub fn in_flight(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// How many handles are open (handed out by the server and not closed since),
+    /// counting opens in flight.
+    pub fn open_handle_count(&self) -> usize {
+        self.handles.len() + self.opens_in_flight
+    }
+
+    /// How many more requests may be sent before the in-flight cap.
+    pub fn capacity(&self) -> usize {
+        self.config.max_in_flight.saturating_sub(self.pending.len())
+    }
+
+    // ----- input -----
+
+    /// Feeds bytes received from the server, in chunks of any size.
+    pub fn handle_input(&mut self, data: &[u8]) {
+        if self.state == State::Closed {
+            return;
+        }
+        self.input.push(data);
+        loop {
+            let packet = match self.input.next_packet() {
+                Ok(Some(packet)) => packet,
+                Ok(None) => return,
+                Err(e) => return self.fail(SessionError::PeerMisbehaved(e.into())),
+            };
+            if let Err(e) = self.handle_packet(&packet) {
+                return self.fail(e.into());
+            }
+        }
+    }
+
+    /// Tells the engine the byte stream ended. Requests in flight fail with
+    /// SSH_FX_CONNECTION_LOST, then the session closes.
+    pub fn handle_eof(&mut self) {
+        if self.state != State::Closed {
+            self.fail(SessionError::EndOfStream);
+        }
+    }
+
+    /// Ends the session from our side: requests in flight fail with
+    /// SSH_FX_CONNECTION_LOST, then `Closed(LocallyClosed)` is reported. Close the
+    /// channel afterwards.
+    pub fn close(&mut self) {
+        if self.state != State::Closed {
+            self.fail(SessionError::LocallyClosed);
+        }
+    }
+
+    // ----- output -----
+
+    /// Appends bytes to send to the server; returns how many were appended.
+    #[must_use]
+    pub fn poll_transmit(&mut self, out: &mut Vec<u8>) -> usize {
+        let n = self.out.len();
+        if out.is_empty() {
+            std::mem::swap(out, &mut self.out);
+        } else {
+            out.append(&mut self.out);
+        }
+        n
+    }
+
+    /// The next event for the application.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.events.pop_front()
+    }
+
+    // ----- commands -----
+
+    /// Sends any request; returns its id. The methods below are shorthands.
+    ///
+    /// # Errors
+    /// [`RequestError`] when the session is not ready or has ended, the in-flight cap
+    /// is reached, the server lacks the extension, or the request exceeds a limit.
+    pub fn send(&mut self, request: &Request) -> Result<RequestId, RequestError> {
+        let kind = request.kind();
+        self.check_sendable(kind)?;
+        for (handle, _) in request.handles() {
+            if handle.len() > Handle::MAX_LEN {
+                return Err(RequestError::HandleTooLong(handle.len()));
+            }
+        }
+        let clamped;
+        let request = match request {
+            Request::Read {
+                handle,
+                offset,
+                len,
+            } if u64::from(*len) > self.limits.max_read_len => {
+                clamped = Request::Read {
+                    handle: handle.clone(),
+                    offset: *offset,
+                    len: clamp_u32(self.limits.max_read_len),
+                };
+                &clamped
+            }
+            Request::Write { data, .. } => {
+                self.check_write_len(data.len())?;
+                request
+            }
+            other => other,
+        };
+        let id = self.allocate_id();
+        let start = self.out.len();
+        request.encode(id, &mut self.out);
+        let id = self.commit(start, id, kind)?;
+        if let Request::Close { handle } = request {
+            self.handles.remove(handle);
+        }
+        Ok(id)
+    }
+
+    /// SSH_FXP_OPEN: opens (or creates) a file; the reply is a handle.
+    pub fn open(
+        &mut self,
+        path: impl AsRef<[u8]>,
+        flags: OpenFlags,
+        attrs: &FileAttributes,
+    ) -> Result<RequestId, RequestError> {
+        self.send(&Request::Open {
+            path: path.as_ref().to_vec(),
+            flags,
+            attrs: attrs.clone(),
+        })
+    }
+
+    /// SSH_FXP_CLOSE: closes a file or directory handle.
+    pub fn close_handle(&mut self, handle: &Handle) -> Result<RequestId, RequestError> {
+        self.send(&Request::Close {
+            handle: handle.clone(),
+        })
+    }
+
+    /// SSH_FXP_READ: reads up to `len` bytes at `offset` (clamped to the negotiated
+    /// read length); the reply is data, possibly shorter, or EOF.
+    pub fn read(
+        &mut self,
+        handle: &Handle,
+        offset: u64,
+        len: u32,
+    ) -> Result<RequestId, RequestError> {
+        self.send(&Request::Read {
+            handle: handle.clone(),
+            offset,
+            len,
+        })
+    }
+
+    /// SSH_FXP_WRITE: writes `data` at `offset`. `data` must not exceed the
+    /// negotiated write length ([`limits`](Self::limits)).
+    pub fn write(
+        &mut self,
+        handle: &Handle,
+        offset: u64,
+        data: &[u8],
+    ) -> Result<RequestId, RequestError> {
+        self.check_sendable(RequestKind::Write)?;
+        if handle.len() > Handle::MAX_LEN {
+            return Err(RequestError::HandleTooLong(handle.len()));
+        }
+        self.check_write_len(data.len())?;
+        let id = self.allocate_id();
+        let start = self.out.len();
+        encode_write(&mut self.out, id, handle, offset, data);
+        self.commit(start, id, RequestKind::Write)
+    }
+
+    /// SSH_FXP_LSTAT: attributes, not following a final symlink.
+    pub fn lstat(&mut self, path: impl AsRef<[u8]>) -> Result<RequestId, RequestError> {
+        self.send(&Request::Lstat {
+            path: path.as_ref().to_vec(),
+        })
+    }
+
+    /// SSH_FXP_FSTAT: attributes of an open file.
+    pub fn fstat(&mut self, handle: &Handle) -> Result<RequestId, RequestError> {
+        self.send(&Request::Fstat {
+            handle: handle.clone(),
+        })
+    }
+
+    /// SSH_FXP_SETSTAT: changes the attributes present in `attrs`.
+    pub fn setstat(
+        &mut self,
+        path: impl AsRef<[u8]>,
+        attrs: &FileAttributes,
+    ) -> Result<RequestId, RequestError> {
+        self.send(&Request::Setstat {
+            path: path.as_ref().to_vec(),
+            attrs: attrs.clone(),
+        })
+    }
+
+    /// SSH_FXP_FSETSTAT: changes the attributes of an open file.
+    pub fn fsetstat(
+        &mut self,
+        handle: &Handle,
+        attrs: &FileAttributes,
+    ) -> Result<RequestId, RequestError> {
+        self.send(&Request::Fsetstat {
+            handle: handle.clone(),
+            attrs: attrs.clone(),
+        })
+    }
+
+    /// SSH_FXP_OPENDIR: opens a directory for listing; the reply is a handle.
+    pub fn opendir(&mut self, path: impl AsRef<[u8]>) -> Result<RequestId, RequestError> {
+        self.send(&Request::Opendir {
+            path: path.as_ref().to_vec(),
+        })
+    }
+
+    /// SSH_FXP_READDIR: the next names of an open directory, or EOF at the end.
+    pub fn readdir(&mut self, handle: &Handle) -> Result<RequestId, RequestError> {
+        self.send(&Request::Readdir {
+            handle: handle.clone(),
+        })
+    }
+
+    /// SSH_FXP_REMOVE: removes a file.
+    pub fn remove(&mut self, path: impl AsRef<[u8]>) -> Result<RequestId, RequestError> {
+        self.send(&Request::Remove {
+            path: path.as_ref().to_vec(),
+        })
+    }
+
+    /// SSH_FXP_MKDIR: creates a directory.
+    pub fn mkdir(
+        &mut self,
+        path: impl AsRef<[u8]>,
+        attrs: &FileAttributes,
+    ) -> Result<RequestId, RequestError> {
+        self.send(&Request::Mkdir {
+            path: path.as_ref().to_vec(),
+            attrs: attrs.clone(),
+        })
+    }
+
+    /// SSH_FXP_RMDIR: removes an empty directory.
+    pub fn rmdir(&mut self, path: impl AsRef<[u8]>) -> Result<RequestId, RequestError> {
+        self.send(&Request::Rmdir {
+            path: path.as_ref().to_vec(),
+        })
+    }
+
+    /// SSH_FXP_REALPATH: canonicalises a path; the reply is one name.
+    pub fn realpath(&mut self, path: impl AsRef<[u8]>) -> Result<RequestId, RequestError> {
+        self.send(&Request::Realpath {
+            path: path.as_ref().to_vec(),
+        })
+    }
+
+    /// SSH_FXP_STAT: attributes, following symlinks.
+    pub fn stat(&mut self, path: impl AsRef<[u8]>) -> Result<RequestId, RequestError> {
+        self.send(&Request::Stat {
+            path: path.as_ref().to_vec(),
+        })
+    }
+
+    /// SSH_FXP_RENAME: renames; fails if `to` exists.
+    pub fn rename(
+        &mut self,
+        from: impl AsRef<[u8]>,
+        to: impl AsRef<[u8]>,
+    ) -> Result<RequestId, RequestError> {
+        self.send(&Request::Rename {
+            from: from.as_ref().to_vec(),
+            to: to.as_ref().to_vec(),
+        })
+    }
+
+    /// SSH_FXP_READLINK: a symlink's target; the reply is one name.
+    pub fn readlink(&mut self, path: impl AsRef<[u8]>) -> Result<RequestId, RequestError> {
+        self.send(&Request::Readlink {
+            path: path.as_ref().to_vec(),
+        })
+    }
+
+    /// SSH_FXP_SYMLINK: creates `link` pointing to `target` (sent in OpenSSH's order).
+    pub fn symlink(
+        &mut self,
+        target: impl AsRef<[u8]>,
+        link: impl AsRef<[u8]>,
+    ) -> Result<RequestId, RequestError> {
+        self.send(&Request::Symlink {
+            target: target.as_ref().to_vec(),
+            link: link.as_ref().to_vec(),
+        })
+    }
+
+    /// `posix-rename@openssh.com`: renames, replacing `to` if it exists.
+    pub fn posix_rename(
+        &mut self,
+        from: impl AsRef<[u8]>,
+        to: impl AsRef<[u8]>,
+    ) -> Result<RequestId, RequestError> {
+        self.send(&Request::PosixRename {
+            from: from.as_ref().to_vec(),
+            to: to.as_ref().to_vec(),
+        })
+    }
+
+    /// `statvfs@openssh.com`: file system statistics.
+    pub fn statvfs(&mut self, path: impl AsRef<[u8]>) -> Result<RequestId, RequestError> {
+        self.send(&Request::Statvfs {
+            path: path.as_ref().to_vec(),
+        })
+    }
+
+    /// `fstatvfs@openssh.com`: file system statistics of an open file.
+    pub fn fstatvfs(&mut self, handle: &Handle) -> Result<RequestId, RequestError> {
+        self.send(&Request::Fstatvfs {
+            handle: handle.clone(),
+        })
+    }
+
+    /// `hardlink@openssh.com`: creates the hard link `link` to `target`.
+    pub fn hardlink(
+        &mut self,
+        target: impl AsRef<[u8]>,
+        link: impl AsRef<[u8]>,
+    ) -> Result<RequestId, RequestError> {
+        self.send(&Request::Hardlink {
+            target: target.as_ref().to_vec(),
+            link: link.as_ref().to_vec(),
+        })
+    }
+
+    /// `fsync@openssh.com`: flushes an open file to stable storage.
+    pub fn fsync(&mut self, handle: &Handle) -> Result<RequestId, RequestError> {
+        self.send(&Request::Fsync {
+            handle: handle.clone(),
+        })
+    }
+
+    /// `lsetstat@openssh.com`: changes attributes without following a final symlink.
+    pub fn lsetstat(
+        &mut self,
+        path: impl AsRef<[u8]>,
+        attrs: &FileAttributes,
+    ) -> Result<RequestId, RequestError> {
+        self.send(&Request::Lsetstat {
+            path: path.as_ref().to_vec(),
+            attrs: attrs.clone(),
+        })
+    }
+
+    /// `limits@openssh.com`: asks the server's limits again (the engine already asked
+    /// them before `Ready` unless configured not to).
+    pub fn server_limits(&mut self) -> Result<RequestId, RequestError> {
+        self.send(&Request::Limits)
+    }
+
+    /// `expand-path@openssh.com`: canonicalises, expanding `~` and `~user`.
+    pub fn expand_path(&mut self, path: impl AsRef<[u8]>) -> Result<RequestId, RequestError> {
+        self.send(&Request::ExpandPath {
+            path: path.as_ref().to_vec(),
+        })
+    }
+
+    /// `copy-data`: copies `len` bytes (0: until end of file) from one open file to
+    /// another on the server.
+    pub fn copy_data(
+        &mut self,
+        read_handle: &Handle,
+        read_offset: u64,
+        len: u64,
+        write_handle: &Handle,
+        write_offset: u64,
+    ) -> Result<RequestId, RequestError> {
+        self.send(&Request::CopyData {
+            read_handle: read_handle.clone(),
+            read_offset,
+            len,
+            write_handle: write_handle.clone(),
+            write_offset,
+        })
+    }
+
+    /// `home-directory`: the home directory of `username` (empty: the session's user).
+    pub fn home_directory(
+        &mut self,
+        username: impl AsRef<[u8]>,
+    ) -> Result<RequestId, RequestError> {
+        self.send(&Request::HomeDirectory {
+            username: username.as_ref().to_vec(),
+        })
+    }
+
+    /// `users-groups-by-id@openssh.com`: names for numeric user and group ids.
+    pub fn users_groups_by_id(
+        &mut self,
+        uids: &[u32],
+        gids: &[u32],
+    ) -> Result<RequestId, RequestError> {
+        self.send(&Request::UsersGroupsById {
+            uids: uids.to_vec(),
+            gids: gids.to_vec(),
+        })
+    }
+
+    /// SSH_FXP_EXTENDED with any name and raw data (for extensions this crate does not
+    /// know; the reply is `Extended` or a status).
+    pub fn extended(
+        &mut self,
+        name: &str,
+        data: impl Into<Bytes>,
+    ) -> Result<RequestId, RequestError> {
+        self.send(&Request::Extended {
+            name: name.to_owned(),
+            data: data.into(),
+        })
+    }
+
+    // ----- internals -----
+
+    fn check_sendable(&self, kind: RequestKind) -> Result<(), RequestError> {
+        match self.state {
+            State::Ready => {}
+            State::Closed => return Err(RequestError::Closed),
+            State::AwaitVersion | State::AwaitLimits(_) => return Err(RequestError::NotReady),
+        }
+        if let Some(ext) = kind.extension() {
+            if !self.extensions.supports(ext) {
+                return Err(RequestError::Unsupported(ext));
+            }
+        }
+        if self.pending.len() >= self.config.max_in_flight {
+            return Err(RequestError::TooManyInFlight {
+                limit: self.config.max_in_flight,
+            });
+        }
+        let max_handles = self.limits.max_open_handles;
+        if matches!(kind, RequestKind::Open | RequestKind::Opendir)
+            && max_handles > 0
+            && self.open_handle_count() as u64 >= max_handles
+        {
+            return Err(RequestError::TooManyHandles { limit: max_handles });
+        }
+        Ok(())
+    }
+
+    fn check_write_len(&self, len: usize) -> Result<(), RequestError> {
+        if len as u64 > self.limits.max_write_len {
+            return Err(RequestError::TooLarge {
+                len,
+                max: usize::try_from(self.limits.max_write_len).unwrap_or(usize::MAX),
+            });
+        }
+        Ok(())
+    }
+
+    /// Keeps the packet encoded at `start` if it fits the server's packet limit.
+    fn commit(
+        &mut self,
+        start: usize,
+        id: RequestId,
+        kind: RequestKind,
+    ) -> Result<RequestId, RequestError> {
+        let len = self.out.len() - start - 4;
+        if len as u64 > self.limits.max_packet_len {
+            self.out.truncate(start);
+            return Err(RequestError::TooLarge {
+                len,
+                max: usize::try_from(self.limits.max_packet_len).unwrap_or(usize::MAX),
+            });
+        }
+        self.pending.insert(id.0, kind);
+        self.next_id = id.0.wrapping_add(1);
+        if matches!(kind, RequestKind::Open | RequestKind::Opendir) {
+            self.opens_in_flight += 1;
+        }
+        Ok(id)
+    }
+
+    fn allocate_id(&self) -> RequestId {
+        // The in-flight cap keeps the map far smaller than the id space, so a free id
+        // is always found.
+        let mut id = self.next_id;
+        while self.pending.contains_key(&id) {
+            id = id.wrapping_add(1);
+        }
+        RequestId(id)
+    }
+
+    fn handle_packet(&mut self, packet: &Bytes) -> Result<(), PeerMisbehaved> {
+        let ty = packet.first().copied().unwrap_or(0);
+        let mut r = Reader::new(packet.get(1..).unwrap_or_default());
+        if self.state == State::AwaitVersion {
+            return self.handle_version(ty, &mut r);
+        }
+        match ty {
+            fxp::VERSION => return Err(PeerMisbehaved::DuplicateVersion),
+            fxp::STATUS
+            | fxp::HANDLE
+            | fxp::DATA
+            | fxp::NAME
+            | fxp::ATTRS
+            | fxp::EXTENDED_REPLY => {}
+            other => return Err(PeerMisbehaved::UnexpectedPacket(other)),
+        }
+        let id = RequestId(r.u32().map_err(|e| PeerMisbehaved::MalformedResponse {
+            packet_type: ty,
+            error: e.into(),
+        })?);
+        let kind = self
+            .pending
+            .remove(&id.0)
+            .ok_or(PeerMisbehaved::UnknownRequestId(id))?;
+        let result = decode_response(kind, ty, packet, &mut r)?;
+        if matches!(kind, RequestKind::Open | RequestKind::Opendir) {
+            self.opens_in_flight = self.opens_in_flight.saturating_sub(1);
+            if let Ok(Reply::Handle(handle)) = &result {
+                self.handles.insert(handle.clone());
+            }
+        }
+        if self.state == State::AwaitLimits(id) {
+            let server = match result {
+                Ok(Reply::Limits(limits)) => Some(limits),
+                // A server that advertised limits but fails the request gets the
+                // defaults every server accepts.
+                _ => None,
+            };
+            self.limits = effective_limits(server, self.config.max_packet_len);
+            self.state = State::Ready;
+            self.events.push_back(ClientEvent::Ready);
+        } else {
+            self.events.push_back(ClientEvent::Response { id, result });
+        }
+        Ok(())
+    }
+
+    fn handle_version(&mut self, ty: u8, r: &mut Reader<'_>) -> Result<(), PeerMisbehaved> {
+        if ty != fxp::VERSION {
+            return Err(PeerMisbehaved::ResponseBeforeVersion(ty));
+        }
+        let version = r
+            .u32()
+            .map_err(|e| PeerMisbehaved::MalformedHello(e.into()))?;
+        if version != SFTP_VERSION {
+            return Err(PeerMisbehaved::UnsupportedVersion(version));
+        }
+        self.extensions = Extensions::decode(r).map_err(PeerMisbehaved::MalformedHello)?;
+        if self.config.negotiate_limits && self.extensions.supports(Extension::Limits) {
+            let id = self.allocate_id();
+            let start = self.out.len();
+            Request::Limits.encode(id, &mut self.out);
+            debug_assert!(self.out.len() - start < MIN_PACKET_LEN as usize);
+            self.pending.insert(id.0, RequestKind::Limits);
+            self.next_id = id.0.wrapping_add(1);
+            self.state = State::AwaitLimits(id);
+        } else {
+            self.state = State::Ready;
+            self.events.push_back(ClientEvent::Ready);
+        }
+        Ok(())
+    }
+
+    fn fail(&mut self, error: SessionError) {
+        let was_awaiting_limits = matches!(self.state, State::AwaitLimits(_));
+        self.state = State::Closed;
+        self.handles.clear();
+        self.opens_in_flight = 0;
+        let pending = std::mem::take(&mut self.pending);
+        if !was_awaiting_limits {
+            for id in pending.into_keys() {
+                self.events.push_back(ClientEvent::Response {
+                    id: RequestId(id),
+                    result: Err(SftpError::from_code(StatusCode::ConnectionLost)),
+                });
+            }
+        }
+        self.events.push_back(ClientEvent::Closed(error));
+    }
+}
+
+/// The limits the client works with, from the server's answer (if any) and our cap on
+/// incoming packets.
+fn effective_limits(server: Option<Limits>, max_incoming: u32) -> Limits {
+    let read_room = u64::from(max_incoming).saturating_sub(DATA_OVERHEAD).max(1);
+    let Some(s) = server else {
+        return Limits {
+            max_packet_len: u64::from(MIN_PACKET_LEN),
+            max_read_len: DEFAULT_IO.min(read_room),
+            max_write_len: DEFAULT_IO,
+            max_open_handles: 0,
+        };
+    };
+    let or = |v: u64, default: u64| if v == 0 { default } else { v };
+    let packet = or(s.max_packet_len, UNLIMITED_PACKET).min(u64::from(u32::MAX));
+    Limits {
+        max_packet_len: packet,
+        max_read_len: or(s.max_read_len, UNLIMITED_IO).min(read_room),
+        max_write_len: or(s.max_write_len, UNLIMITED_IO)
+            .min(packet.saturating_sub(WRITE_OVERHEAD))
+            .max(1),
+        max_open_handles: s.max_open_handles,
+    }
+}
+
+fn clamp_u32(v: u64) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
+}
