@@ -9,10 +9,10 @@
 //! and checks what `ClientConnection::algorithms` reports, that strict kex is on, and
 //! that sshd's log shows it negotiated the same algorithm.
 //!
-//! Rekeying is not exercised here: OpenSSH neither starts nor accepts a key
-//! re-exchange before user authentication (sshd answers a pre-auth KEXINIT with
-//! UNIMPLEMENTED, and its byte and time limits only count once a user is
-//! authenticated), and our engine cannot authenticate yet. See [`REKEY_NOTE`].
+//! Rekeying is not exercised here but in `rekey_client`: OpenSSH neither starts
+//! nor accepts a key re-exchange before user authentication (sshd answers a
+//! pre-auth KEXINIT with UNIMPLEMENTED, and its byte and time limits only count once
+//! a user is authenticated), so those rows log in and open a session first.
 
 use std::net::TcpStream;
 use std::ops::ControlFlow;
@@ -37,12 +37,6 @@ const LOG_WAIT: Duration = Duration::from_secs(10);
 
 /// Scenarios run at once; sshd forks a process per connection, so a few suffice.
 const WORKERS: usize = 3;
-
-/// Printed under the matrix: why no rekey rows are in it.
-pub(crate) const REKEY_NOTE: &str = "rekey: not run against OpenSSH yet: sshd neither \
-     starts nor accepts a key re-exchange before user authentication (pre-auth KEXINIT \
-     is answered with UNIMPLEMENTED; RekeyLimit only counts after auth), and our engine \
-     has no user authentication yet";
 
 /// What a scenario expects `ClientConnection::algorithms` (or the engine) to show.
 #[derive(Debug, Clone, Copy)]

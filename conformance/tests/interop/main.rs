@@ -3,6 +3,9 @@
 //!
 //! Each test prints its half of the matrix, one line per algorithm and direction
 //! (`interop kex curve25519-sha256 client->sshd pass`), then fails if any row failed.
+//! The rekey rows (`interop rekey by sshd RekeyLimit 32K (strict) client->sshd pass`)
+//! authenticate first, since OpenSSH rekeys only after user authentication, and push
+//! data through `cat` across the re-exchanges.
 //! To see the matrix of a passing run:
 //!
 //! ```text
@@ -11,12 +14,14 @@
 
 mod client_to_sshd;
 mod matrix;
+mod rekey;
+mod rekey_client;
+mod rekey_server;
 mod ssh_to_server;
 
 #[test]
 fn our_client_interoperates_with_sshd_for_every_shared_algorithm() {
     let rows = client_to_sshd::rows();
-    println!("{}", client_to_sshd::REKEY_NOTE);
     matrix::print_and_assert("our client -> OpenSSH sshd", &rows);
 }
 
@@ -27,4 +32,14 @@ fn openssh_ssh_interoperates_with_our_server_for_every_shared_algorithm() {
         println!("{note}");
     }
     matrix::print_and_assert("OpenSSH ssh -> our server", &rows);
+}
+
+#[test]
+fn our_client_keeps_channel_data_intact_across_rekeys_with_sshd() {
+    matrix::print_and_assert("rekey, our client -> OpenSSH sshd", &rekey_client::rows());
+}
+
+#[test]
+fn openssh_ssh_keeps_channel_data_intact_across_rekeys_with_our_server() {
+    matrix::print_and_assert("rekey, OpenSSH ssh -> our server", &rekey_server::rows());
 }
