@@ -30,7 +30,7 @@ fuzz_target!(init: seeds::export_if_requested(parser_seeds::authorized_keys_seed
     let index = usize::from(query.u8());
     let family = query.u8();
     let octets: [u8; 16] = query.array();
-    let address = if family % 2 == 0 {
+    let address = if family.is_multiple_of(2) {
         IpAddr::V4(Ipv4Addr::new(octets[0], octets[1], octets[2], octets[3]))
     } else {
         IpAddr::V6(Ipv6Addr::from(octets))

@@ -31,15 +31,16 @@ fuzz_target!(init: seeds::export_if_requested(parser_seeds::private_key_file_see
             check(&key);
         }
     }
-    for parsed in [
+    for key in [
         PrivateKey::from_pkcs1_der(data),
         PrivateKey::from_sec1_der(data),
         PrivateKey::from_pkcs8_der(data),
         PrivateKey::from_encrypted_pkcs8_der(data, PASSPHRASE),
-    ] {
-        if let Ok(key) = parsed {
-            check(&key);
-        }
+    ]
+    .into_iter()
+    .flatten()
+    {
+        check(&key);
     }
 });
 
