@@ -33,6 +33,13 @@ pub const DEFAULT_KDF_ROUNDS: u32 = 16;
 /// The most bcrypt-pbkdf rounds we compute when reading a file: a hostile file could
 /// otherwise ask for billions. ssh-keygen's default is 16; 65536 takes minutes.
 pub const MAX_KDF_ROUNDS: u32 = 1 << 16;
+/// The cap [`derive`] applies. Fuzz builds (`--cfg fuzzing`) lower it so that one
+/// hostile input costs milliseconds, not minutes; everything else uses
+/// [`MAX_KDF_ROUNDS`].
+#[cfg(not(fuzzing))]
+const KDF_ROUNDS_CAP: u32 = MAX_KDF_ROUNDS;
+#[cfg(fuzzing)]
+const KDF_ROUNDS_CAP: u32 = 2;
 
 /// How to encrypt an OpenSSH private key file.
 #[derive(Clone, Copy)]
@@ -156,7 +163,7 @@ fn derive(
     rounds: u32,
     cipher: OpenSshCipher,
 ) -> Result<Zeroizing<Vec<u8>>, KeyError> {
-    if rounds > MAX_KDF_ROUNDS {
+    if rounds > KDF_ROUNDS_CAP {
         return Err(KeyError::KdfRoundsTooHigh(rounds));
     }
     let mut key_iv = Zeroizing::new(vec![0u8; cipher.key_len() + cipher.iv_len()]);

@@ -30,6 +30,13 @@ pub const DEFAULT_PBKDF2_ITERATIONS: u32 = 2048;
 /// The most PBKDF2 iterations we compute when reading a file (a hostile file could
 /// ask for billions).
 pub const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
+/// The cap `pbkdf2_key` applies. Fuzz builds (`--cfg fuzzing`) lower it so that one
+/// hostile input costs milliseconds, not seconds; everything else uses
+/// [`MAX_PBKDF2_ITERATIONS`].
+#[cfg(not(fuzzing))]
+const PBKDF2_ITERATIONS_CAP: u32 = MAX_PBKDF2_ITERATIONS;
+#[cfg(fuzzing)]
+const PBKDF2_ITERATIONS_CAP: u32 = 4096;
 
 /// The pseudo-random function of PBKDF2.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -196,7 +203,7 @@ fn pbkdf2_key(
     passphrase: &[u8],
     len: usize,
 ) -> Result<Zeroizing<Vec<u8>>, KeyError> {
-    if iterations > MAX_PBKDF2_ITERATIONS {
+    if iterations > PBKDF2_ITERATIONS_CAP {
         return Err(KeyError::KdfRoundsTooHigh(iterations));
     }
     let iterations =

@@ -34,6 +34,16 @@ pub enum WireError {
     /// An mpint carries a superfluous leading zero byte.
     #[error("mpint is not minimally encoded")]
     NonMinimalMpint,
+    /// A count field announces more items than we accept.
+    #[error("{count} {what} announced, above the limit of {limit}")]
+    TooMany {
+        /// What is counted.
+        what: &'static str,
+        /// The count the message announced.
+        count: u32,
+        /// The most we accept.
+        limit: u32,
+    },
 }
 
 #[cfg(test)]

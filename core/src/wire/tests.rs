@@ -71,3 +71,17 @@ fn name_list_writer_matches_reader() {
     assert_eq!(r.name_list().unwrap().as_str(), "aes128-ctr,aes256-ctr");
     r.finish().unwrap();
 }
+
+#[test]
+fn ext_info_with_more_than_64_extensions_is_too_many() {
+    let mut payload = vec![msg::EXT_INFO];
+    payload.put_u32(65);
+    assert_eq!(
+        transport::TransportMessage::decode(&payload),
+        Err(WireError::TooMany {
+            what: "EXT_INFO extensions",
+            count: 65,
+            limit: 64,
+        })
+    );
+}

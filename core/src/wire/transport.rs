@@ -159,9 +159,10 @@ impl<'a> TransportMessage<'a> {
             msg::EXT_INFO => {
                 let count = r.u32()?;
                 if count > MAX_EXTENSIONS {
-                    return Err(WireError::Truncated {
-                        needed: count as usize,
-                        remaining: MAX_EXTENSIONS as usize,
+                    return Err(WireError::TooMany {
+                        what: "EXT_INFO extensions",
+                        count,
+                        limit: MAX_EXTENSIONS,
                     });
                 }
                 let mut extensions = Vec::with_capacity(count as usize);
