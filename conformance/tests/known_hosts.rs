@@ -251,9 +251,11 @@ fn lines_we_add_are_found_by_ssh_keygen() -> TestResult {
     for (i, (host, port, hashed)) in additions.iter().enumerate() {
         let key = key(100 + i as u64)?;
         let line = if *hashed {
-            known.add_hashed(host, *port, &key, rng)
+            known
+                .add_hashed(host, *port, &key, rng)
+                .expect("recordable host")
         } else {
-            known.add(host, *port, &key)
+            known.add(host, *port, &key).expect("recordable host")
         };
         text.push_str(&line);
         text.push('\n');
@@ -345,12 +347,16 @@ fn ssh_and_our_check_agree_on_plain_host_keys() -> TestResult {
     let scenarios = [
         (
             "recorded hashed",
-            recorder.add_hashed("127.0.0.1", port, &host_key, rng),
+            recorder
+                .add_hashed("127.0.0.1", port, &host_key, rng)
+                .expect("recordable host"),
             "trusted",
         ),
         (
             "recorded plain",
-            recorder.add("127.0.0.1", port, &host_key),
+            recorder
+                .add("127.0.0.1", port, &host_key)
+                .expect("recordable host"),
             "trusted",
         ),
         (

@@ -160,7 +160,9 @@ pub fn known_hosts_seeds() -> Vec<Seed> {
     file += &format!("@revoked * {}\n", line(&keys[2]));
     file += "broken line\n";
     let mut known = sansh_core::known_hosts::KnownHosts::parse(&file);
-    file += &known.add_hashed("hashed.example", 22, &keys[3].public_key(), &mut rng);
+    file += &known
+        .add_hashed("hashed.example", 22, &keys[3].public_key(), &mut rng)
+        .expect("a plain host name");
     file += "\n";
     let queries: [(u8, u16, &str); 5] = [
         (0, 22, HOST),

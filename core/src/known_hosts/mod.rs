@@ -32,10 +32,10 @@
 //! let mut known = KnownHosts::parse("# my hosts\n");
 //! assert_eq!(known.check("Example.org", 2222, &key), HostKeyStatus::Unknown);
 //!
-//! let line = known.add_hashed("example.org", 2222, &key, rng);
+//! let line = known.add_hashed("example.org", 2222, &key, rng)?;
 //! assert!(line.starts_with("|1|"));
 //! assert_eq!(known.check("example.org", 2222, &key), HostKeyStatus::Trusted { line: 2 });
-//! # Ok::<(), sansh_core::keys::KeyError>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 mod entry;
@@ -82,6 +82,10 @@ pub enum KnownHostsError {
     /// The key type, base64 or key blob is not valid.
     #[error("invalid key: {0}")]
     InvalidKey(KeyError),
+    /// A host name to record that would read back as a pattern or marker (empty, or
+    /// holding a blank, `,`, `*`, `?`, `!`, brackets, or starting with `|` or `@`).
+    #[error("{0:?} cannot be recorded as a host name")]
+    InvalidHostName(String),
 }
 
 /// A line that was skipped, with its number (from 1) and why.
@@ -170,6 +174,20 @@ pub fn host_port_name(host: &str, port: u16) -> String {
         host
     } else {
         format!("[{host}]:{port}")
+    }
+}
+
+/// A name written to a new line must match only itself when read back.
+fn check_recordable(host: &str) -> Result<(), KnownHostsError> {
+    let pattern_like = host.is_empty()
+        || host.starts_with(['|', '@'])
+        || host
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || ",*?![]#".contains(c));
+    if pattern_like {
+        Err(KnownHostsError::InvalidHostName(host.to_owned()))
+    } else {
+        Ok(())
     }
 }
 
@@ -303,10 +321,17 @@ impl KnownHosts {
     }
 
     /// Records `key` for `host` on `port` and returns the line to append to the file
-    /// (without its `\n`): `name keytype base64`, as ssh writes it.
-    pub fn add(&mut self, host: &str, port: u16, key: &PublicKey) -> String {
+    /// (without its `\n`): `name keytype base64`, as ssh writes it. A name that would
+    /// read back as a pattern (see [`KnownHostsError::InvalidHostName`]) is refused.
+    pub fn add(
+        &mut self,
+        host: &str,
+        port: u16,
+        key: &PublicKey,
+    ) -> Result<String, KnownHostsError> {
+        check_recordable(host)?;
         let hosts = HostPatterns::List(host_port_name(host, port));
-        self.push_entry(hosts, key)
+        Ok(self.push_entry(hosts, key))
     }
 
     /// Like [`Self::add`], with the name hashed under a fresh salt from `rng`
@@ -317,9 +342,10 @@ impl KnownHosts {
         port: u16,
         key: &PublicKey,
         rng: &mut dyn SecureRandom,
-    ) -> String {
+    ) -> Result<String, KnownHostsError> {
+        check_recordable(host)?;
         let hosts = HostPatterns::Hashed(HashedHost::new(&host_port_name(host, port), rng));
-        self.push_entry(hosts, key)
+        Ok(self.push_entry(hosts, key))
     }
 
     fn push_entry(&mut self, hosts: HostPatterns, key: &PublicKey) -> String {

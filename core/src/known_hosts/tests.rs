@@ -610,11 +610,11 @@ fn host_certificate_with_a_critical_option_is_rejected() {
 fn added_line_is_what_ssh_writes() {
     let mut known = KnownHosts::parse("");
     assert_eq!(
-        known.add("Example.ORG", 22, &key(1)),
+        known.add("Example.ORG", 22, &key(1)).unwrap(),
         format!("example.org {}", k(&key(1)))
     );
     assert_eq!(
-        known.add("example.org", 2222, &key(1)),
+        known.add("example.org", 2222, &key(1)).unwrap(),
         format!("[example.org]:2222 {}", k(&key(1)))
     );
 }
@@ -622,14 +622,16 @@ fn added_line_is_what_ssh_writes() {
 #[test]
 fn added_entry_is_found_at_the_next_line_number() {
     let mut known = KnownHosts::parse(&format!("a {}\n", k(&key(1))));
-    known.add("b", 22, &key(2));
+    known.add("b", 22, &key(2)).unwrap();
     assert_eq!(known.check("b", 22, &key(2)), trusted(2));
 }
 
 #[test]
 fn added_hashed_line_parses_and_matches_only_its_host() {
     let mut known = KnownHosts::parse("");
-    let line = known.add_hashed("h", 2222, &key(1), &mut SeededRandom::new(4));
+    let line = known
+        .add_hashed("h", 2222, &key(1), &mut SeededRandom::new(4))
+        .unwrap();
     let reparsed = KnownHosts::parse(&line);
     assert!(reparsed.invalid_lines().is_empty());
     assert!(matches!(
@@ -644,8 +646,8 @@ fn added_hashed_line_parses_and_matches_only_its_host() {
 fn hashed_lines_use_a_fresh_salt_each_time() {
     let mut known = KnownHosts::parse("");
     let rng = &mut SeededRandom::new(4);
-    let a = known.add_hashed("h", 22, &key(1), rng);
-    let b = known.add_hashed("h", 22, &key(1), rng);
+    let a = known.add_hashed("h", 22, &key(1), rng).unwrap();
+    let b = known.add_hashed("h", 22, &key(1), rng).unwrap();
     assert_ne!(a, b);
 }
 
@@ -770,4 +772,27 @@ fn random_text_never_panics_and_every_line_is_accounted_for() {
         }
     }
     assert!(parsed > 1000, "the soup should hold entries ({parsed})");
+}
+
+#[test]
+fn add_refuses_names_that_read_back_as_patterns() {
+    let mut known = KnownHosts::default();
+    for name in [
+        "",
+        "a,b",
+        "*.example",
+        "h?st",
+        "!h",
+        "a b",
+        "|1|x",
+        "@revoked",
+        "[h]",
+    ] {
+        assert_eq!(
+            known.add(name, 22, &key(1)),
+            Err(KnownHostsError::InvalidHostName(name.to_owned())),
+            "{name:?}"
+        );
+    }
+    assert!(known.entries().is_empty());
 }
