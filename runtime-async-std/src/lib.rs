@@ -48,11 +48,12 @@ use std::time::{Duration, Instant};
 
 use async_io::Timer;
 use async_std::net::{TcpListener, TcpStream, ToSocketAddrs};
-use sansh_core::driver::{Acceptor, AsyncTimer, BoxFuture, ByteStream};
+use sansh_core::driver::{Acceptor, AsyncTimer, BoxFuture, ByteStream, StreamFuture};
 
 pub use sansh_core as core;
 pub use sansh_core::driver::{
-    ClientHandler, ConnectError, Connection, Listener, Runtime, ServerHandler,
+    AuthDecision, AuthFailed, ClientHandler, ConnectError, Connection, Listener, Login, Runtime,
+    ServerHandler,
 };
 pub use sansh_core::{ClientConfig, ClientConnection, ServerConfig, ServerConnection};
 
@@ -83,6 +84,13 @@ impl Runtime for AsyncStdRuntime {
     fn spawn(&self, future: BoxFuture) {
         // Dropping the JoinHandle detaches the task.
         drop(async_std::task::spawn(future));
+    }
+
+    fn connect_unix(&self, path: std::path::PathBuf) -> StreamFuture {
+        Box::pin(async move {
+            let stream = async_std::os::unix::net::UnixStream::connect(path).await?;
+            Ok(Box::new(stream) as Box<dyn ByteStream>)
+        })
     }
 }
 

@@ -89,6 +89,8 @@
 //! }
 //! ```
 
+mod agent;
+mod authenticate;
 mod connect;
 #[allow(clippy::module_inception)]
 mod driver;
@@ -97,16 +99,21 @@ mod error;
 mod handle;
 mod handler;
 mod listener;
+mod login;
 mod runtime;
+mod server_auth;
 mod state;
 
+pub use agent::{AgentClient, AgentClientError, SSH_AUTH_SOCK};
+pub use authenticate::{AuthFailed, connect_and_authenticate};
 pub use connect::{accept_engine, accept_with, connect_engine, connect_with, dial};
 pub use engine::Engine;
 pub use error::ConnectError;
 pub use handle::Connection;
-pub use handler::{ClientHandler, ServerHandler};
+pub use handler::{AuthDecision, ClientHandler, ServerHandler};
 pub use listener::{Acceptor, DEFAULT_BACKLOG, Listener, listen_with};
-pub use runtime::{AsyncTimer, BoxFuture, ByteStream, Runtime};
+pub use login::{DEFAULT_IDENTITY_FILES, DEFAULT_PASSWORD_PROMPTS, Login};
+pub use runtime::{AsyncTimer, BoxFuture, ByteStream, Runtime, StreamFuture};
 
 #[cfg(test)]
 mod tests;
