@@ -8,8 +8,10 @@
 //! as is. Everything else is the driver's and is re-exported here.
 //!
 //! What works today: the SSH transport (key exchange, rekeying, host key checks,
-//! clean disconnect) as a client and as a server. Authentication and channels come
-//! with the next layers.
+//! clean disconnect) as a client and as a server, and user authentication
+//! ([`Login`], [`Connection::authenticate`], server verdicts through
+//! [`ServerHandler`]), with ssh-agent keys over this runtime's Unix sockets.
+//! Channels come with the next layer.
 //!
 //! ```no_run
 //! use sansh_smol::{ClientConfig, ClientHandler, connect};

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use sansh_conformance::openssh::Sshd;
 use sansh_conformance::scratch::ScratchDir;
-use sansh_core::auth::{AuthMethod, Zeroizing};
+use sansh_core::auth::{AuthMethod, KeyboardInteractivePrompt, Zeroizing};
 use sansh_core::driver::{
     AuthDecision, AuthFailed, ClientHandler, ConnectError, Login, ServerHandler,
     connect_and_authenticate,
@@ -49,6 +49,22 @@ impl ClientHandler for User {
             .lock()
             .unwrap_or_else(|e| e.into_inner()) += 1;
         self.password.map(|p| Zeroizing::new(p.to_owned()))
+    }
+
+    /// Answers every prompt (PAM's `Password:`) with the password.
+    async fn keyboard_interactive(
+        &self,
+        _user: &str,
+        prompt: &KeyboardInteractivePrompt,
+    ) -> Option<Vec<Zeroizing<String>>> {
+        let password = self.password?;
+        Some(
+            prompt
+                .prompts()
+                .iter()
+                .map(|_| Zeroizing::new(password.to_owned()))
+                .collect(),
+        )
     }
 }
 
@@ -183,8 +199,7 @@ fn password_sshd() -> Result<Sshd, Box<dyn std::error::Error>> {
     )
 }
 
-/// A password from the handler, after keyboard-interactive (first in OpenSSH's
-/// order) was declined by the handler's default: sshd lets the test user in.
+/// A password from the handler: sshd lets the test user in.
 pub(crate) fn client_logs_in_to_sshd_with_a_password_from_the_handler<R: TestRuntime>() -> TestResult
 {
     let sshd = password_sshd()?;
@@ -192,12 +207,35 @@ pub(crate) fn client_logs_in_to_sshd_with_a_password_from_the_handler<R: TestRun
         password: Some(TEST_PASSWORD),
         ..User::default()
     };
-    let method = log_in::<R>(&sshd, &Login::new(TEST_USER), handler.clone())?;
+    let login = Login::new(TEST_USER).methods(&[AuthMethod::Password]);
+    let method = log_in::<R>(&sshd, &login, handler.clone())?;
     assert_eq!(method, AuthMethod::Password);
     sshd.wait_for_log(&format!("Accepted password for {TEST_USER}"), WAIT)?;
     assert_eq!(
         *handler.passwords_asked.lock().map_err(|e| e.to_string())?,
         1
+    );
+    Ok(())
+}
+
+/// Keyboard-interactive through sshd's PAM, the prompts answered by the handler
+/// (OpenSSH's default order, so it comes before password).
+pub(crate) fn client_logs_in_to_sshd_with_keyboard_interactive_from_the_handler<R: TestRuntime>()
+-> TestResult {
+    let sshd = password_sshd()?;
+    let handler = User {
+        password: Some(TEST_PASSWORD),
+        ..User::default()
+    };
+    let method = log_in::<R>(&sshd, &Login::new(TEST_USER), handler.clone())?;
+    assert_eq!(method, AuthMethod::KeyboardInteractive);
+    sshd.wait_for_log(
+        &format!("Accepted keyboard-interactive/pam for {TEST_USER}"),
+        WAIT,
+    )?;
+    assert_eq!(
+        *handler.passwords_asked.lock().map_err(|e| e.to_string())?,
+        0
     );
     Ok(())
 }

@@ -23,6 +23,7 @@ runtimes::on_every_runtime!(
     client_logs_in_to_sshd_with_default_identities_and_their_certificate,
     client_logs_in_to_sshd_with_keys_in_ssh_agent,
     client_logs_in_to_sshd_with_a_password_from_the_handler,
+    client_logs_in_to_sshd_with_keyboard_interactive_from_the_handler,
     wrong_password_fails_naming_the_methods_sshd_offers,
     openssh_ssh_logs_in_to_our_server_with_a_key,
     openssh_ssh_logs_in_to_our_server_with_a_password,

@@ -1,7 +1,7 @@
 //! User handlers: the application's async answers to the engine's decisions.
 //!
 //! The engine never awaits application code. When it needs a decision (is this host
-//! key trusted? later: may this user log in, may this channel open?) the driver spawns
+//! key trusted? may this user log in? later: may this channel open?) the driver spawns
 //! the handler's future on the runtime and posts the answer back when it resolves.
 //! Meanwhile the connection keeps running: the socket is read, keepalives and rekeys
 //! go on, so a handler that looks something up over the network stalls nothing.
