@@ -103,6 +103,9 @@ impl Connection<ClientConnection> {
     /// turn comes (this blocks the executor thread for as long as the key
     /// derivation of an encrypted file takes).
     ///
+    /// Dropping this future mid-way leaves the attempt in flight on the engine; a
+    /// new call then fails with [`AuthError::InProgress`] until its reply is in.
+    ///
     /// # Errors
     /// [`AuthFailed::Denied`] when nothing worked, [`AuthFailed::Connection`] when
     /// the connection ended, [`AuthFailed::Engine`] when already authenticated.
@@ -112,6 +115,8 @@ impl Connection<ClientConnection> {
         handler: &H,
     ) -> Result<AuthMethod, AuthFailed> {
         let user = login.user.as_str();
+        // Whatever an abandoned earlier call left behind is not ours to read.
+        self.lock().auth_events.clear();
         let mut agent = None;
         let mut candidates = VecDeque::new();
         if let Some(path) = &login.agent {
@@ -126,6 +131,7 @@ impl Connection<ClientConnection> {
         candidates.extend(login.keys.iter().cloned().map(Candidate::Ready));
         candidates.extend(login.files.iter().cloned().map(Candidate::File));
 
+        let mut offered_keys = Vec::new();
         let mut tried = vec![AuthMethod::None];
         let mut methods = match self
             .attempt(user, handler, &mut agent, |auth| auth.none(user))
@@ -146,18 +152,20 @@ impl Connection<ClientConnection> {
                 });
             };
             let result = match method {
-                AuthMethod::PublicKey => match next_credential(&mut candidates, handler).await {
-                    Some(credential) => {
-                        self.attempt(user, handler, &mut agent, |auth| {
-                            auth.publickey(user, credential)
-                        })
-                        .await?
+                AuthMethod::PublicKey => {
+                    match next_credential(&mut candidates, &mut offered_keys, handler).await {
+                        Some(credential) => {
+                            self.attempt(user, handler, &mut agent, |auth| {
+                                auth.publickey(user, credential)
+                            })
+                            .await?
+                        }
+                        None => {
+                            planner = planner.with_tries(method, 0);
+                            continue;
+                        }
                     }
-                    None => {
-                        planner = planner.with_tries(method, 0);
-                        continue;
-                    }
-                },
+                }
                 AuthMethod::KeyboardInteractive => {
                     self.attempt(user, handler, &mut agent, |auth| {
                         auth.keyboard_interactive(user, "")
@@ -277,8 +285,25 @@ impl Connection<ClientConnection> {
 
 /// The next public key credential to offer: agent keys as they are, key files
 /// loaded now (a certificate next to a key comes first). Files that are missing,
-/// unreadable, or encrypted without a passphrase are skipped.
+/// unreadable, or encrypted without a passphrase are skipped, and so is a key or
+/// certificate already offered (a key file whose key the agent holds too).
 async fn next_credential<H: ClientHandler>(
+    candidates: &mut VecDeque<Candidate>,
+    offered: &mut Vec<Vec<u8>>,
+    handler: &H,
+) -> Option<PublicKeyCredential> {
+    while let Some(credential) = load_next(candidates, handler).await {
+        let blob = credential.identity().to_blob();
+        if !offered.contains(&blob) {
+            offered.push(blob);
+            return Some(credential);
+        }
+    }
+    None
+}
+
+/// The next candidate as a credential, loading key files.
+async fn load_next<H: ClientHandler>(
     candidates: &mut VecDeque<Candidate>,
     handler: &H,
 ) -> Option<PublicKeyCredential> {

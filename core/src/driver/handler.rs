@@ -165,8 +165,9 @@ pub trait ServerHandler: Send + Sync + 'static {
     }
 
     /// Whether `key` may log `user` in. Asked when the client only queries the key
-    /// and again once the engine has verified its signature, so it must give the
-    /// same answer both times. `certificate` is a user certificate for `key` that a
+    /// (any accepting verdict, partial success included, then answers "this key
+    /// would do") and again once the engine has verified its signature (where the
+    /// verdict counts), so it must give the same answer both times. `certificate` is a user certificate for `key` that a
     /// configured trusted CA signed and that is valid now for this user and
     /// address; a certificate from any other CA is refused without asking. Rejects
     /// by default.

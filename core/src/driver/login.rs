@@ -149,7 +149,9 @@ impl Login {
         self.credential(PublicKeyCredential::from_private_key(key))
     }
 
-    /// Adds a ready credential (a key with its certificate, an external key, ...).
+    /// Adds a ready credential (a key with its certificate, ...). An external key
+    /// ([`PublicKeyCredential::external`]) is signed by the agent, so it needs
+    /// [`Self::agent`].
     pub fn credential(mut self, credential: PublicKeyCredential) -> Self {
         self.keys.push(credential);
         self

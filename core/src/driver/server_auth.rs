@@ -57,7 +57,22 @@ pub(crate) fn question(request: &AuthRequest) -> Option<Question> {
 /// A decision that does not fit the request (a challenge for a password) is turned
 /// into a rejection by the engine, so the client never waits; a request that went
 /// stale meanwhile (the connection closed) needs no answer.
+///
+/// For a public key query (the client asks whether a key would do, before
+/// signing) any verdict that lets the key count, partial success included, is
+/// the engine's `accept` (PK_OK): the handler's verdict then applies to the signed
+/// request that follows.
 pub(crate) fn apply(engine: &mut ServerConnection, request: AuthRequest, decision: AuthDecision) {
+    let query = matches!(
+        request.method(),
+        MethodRequest::PublicKey { signed: false, .. }
+    );
+    let decision = match decision {
+        AuthDecision::AcceptWith(_) | AuthDecision::PartialSuccess(_) if query => {
+            AuthDecision::Accept
+        }
+        other => other,
+    };
     let mut auth = engine.auth();
     let _ = match decision {
         AuthDecision::Accept => auth.accept(request),

@@ -56,6 +56,8 @@ impl ClientHandler for Person {
 struct Accounts {
     key: Option<PublicKey>,
     expired: bool,
+    /// The key is only the first factor; a password must follow.
+    then_password: bool,
     gate: Option<Gate>,
 }
 
@@ -85,7 +87,9 @@ impl ServerHandler for Accounts {
         key: &PublicKey,
         _certificate: Option<&Certificate>,
     ) -> AuthDecision {
-        if user == "alice" && self.key.as_ref() == Some(key) {
+        if user == "alice" && self.key.as_ref() == Some(key) && self.then_password {
+            AuthDecision::PartialSuccess(vec![AuthMethod::Password])
+        } else if user == "alice" && self.key.as_ref() == Some(key) {
             AuthDecision::Accept
         } else {
             AuthDecision::Reject
@@ -364,5 +368,30 @@ fn an_encrypted_key_file_is_decrypted_with_the_passphrase_the_handler_gives() {
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(method.unwrap(), AuthMethod::PublicKey);
         assert_eq!(*person.asked.lock().unwrap(), ["passphrase"]);
+    });
+}
+
+#[test]
+fn partial_success_goes_on_to_the_method_the_server_names_next() {
+    let rt = TestRuntime::new();
+    rt.block_on(async {
+        let key = PrivateKey::generate(KeyType::Ed25519, None, &mut SeededRandom::new(8)).unwrap();
+        let accounts = Accounts {
+            key: Some(key.public_key()),
+            then_password: true,
+            ..Accounts::default()
+        };
+        let person = Person {
+            password: Some("secret"),
+            ..Person::default()
+        };
+        let (client, server) = pair(&rt, person.clone(), accounts).await;
+        let login = Login::new("alice").key(Arc::new(key));
+        assert_eq!(
+            client.authenticate(&login, &person).await.unwrap(),
+            AuthMethod::Password
+        );
+        let user = server.authenticated().await.unwrap();
+        assert_eq!(user.methods, [AuthMethod::PublicKey, AuthMethod::Password]);
     });
 }
