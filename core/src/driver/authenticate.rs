@@ -75,18 +75,9 @@ pub async fn connect_and_authenticate<H: ClientHandler>(
     handler: H,
 ) -> Result<Connection, ConnectError> {
     let handler = Arc::new(handler);
-    let connection = connect_with(runtime, stream, config, Shared(handler.clone())).await?;
+    let connection = connect_with(runtime, stream, config, handler.clone()).await?;
     connection.authenticate(login, &*handler).await?;
     Ok(connection)
-}
-
-/// A handler shared between the driver (host key) and the authentication loop.
-struct Shared<H>(Arc<H>);
-
-impl<H: ClientHandler> ClientHandler for Shared<H> {
-    async fn check_server_key(&self, key: &crate::keys::PublicKey) -> bool {
-        self.0.check_server_key(key).await
-    }
 }
 
 impl Connection<ClientConnection> {

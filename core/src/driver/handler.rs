@@ -93,6 +93,40 @@ pub trait ClientHandler: Send + Sync + 'static {
     }
 }
 
+/// A shared handler answers as the handler it shares: hand one clone to `connect`
+/// and keep another for [`Connection::authenticate`](super::Connection::authenticate).
+impl<H: ClientHandler> ClientHandler for Arc<H> {
+    fn check_server_key(&self, key: &PublicKey) -> impl Future<Output = bool> + Send {
+        (**self).check_server_key(key)
+    }
+    fn password(&self, user: &str) -> impl Future<Output = Option<Zeroizing<String>>> + Send {
+        (**self).password(user)
+    }
+    fn keyboard_interactive(
+        &self,
+        user: &str,
+        prompt: &KeyboardInteractivePrompt,
+    ) -> impl Future<Output = Option<Vec<Zeroizing<String>>>> + Send {
+        (**self).keyboard_interactive(user, prompt)
+    }
+    fn change_password(
+        &self,
+        user: &str,
+        prompt: &str,
+    ) -> impl Future<Output = Option<Zeroizing<String>>> + Send {
+        (**self).change_password(user, prompt)
+    }
+    fn key_passphrase(
+        &self,
+        path: &Path,
+    ) -> impl Future<Output = Option<Zeroizing<String>>> + Send {
+        (**self).key_passphrase(path)
+    }
+    fn banner(&self, text: &str) {
+        (**self).banner(text)
+    }
+}
+
 /// The server application's verdict on one authentication request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
