@@ -47,6 +47,10 @@ impl ClientHandler for Person {
         self.note("passphrase".into());
         self.passphrase.map(|p| Zeroizing::new(p.into()))
     }
+
+    fn banner(&self, text: &str) {
+        self.note(format!("banner: {text}"));
+    }
 }
 
 /// The server's side: alice with a password (expired when `expired`), a key, and a
@@ -152,16 +156,19 @@ async fn pair(
     person: Person,
     accounts: Accounts,
 ) -> (Connection, Connection<ServerConnection>) {
+    let engine = server_engine(TransportConfig::default());
+    pair_with(rt, person, accounts, engine).await
+}
+
+/// [`pair`] with a server engine made by the test.
+async fn pair_with(
+    rt: &TestRuntime,
+    person: Person,
+    accounts: Accounts,
+    engine: ServerConnection,
+) -> (Connection, Connection<ServerConnection>) {
     let (client_end, server_end) = duplex(64 * 1024);
-    let server = spawn_join(
-        rt,
-        accept_engine(
-            rt.handle(),
-            server_end,
-            server_engine(TransportConfig::default()),
-            accounts,
-        ),
-    );
+    let server = spawn_join(rt, accept_engine(rt.handle(), server_end, engine, accounts));
     let client = connect_engine(
         rt.handle(),
         client_end,
@@ -393,5 +400,29 @@ fn partial_success_goes_on_to_the_method_the_server_names_next() {
         );
         let user = server.authenticated().await.unwrap();
         assert_eq!(user.methods, [AuthMethod::PublicKey, AuthMethod::Password]);
+    });
+}
+
+#[test]
+fn the_server_banner_reaches_the_client_handler_before_the_login() {
+    let rt = TestRuntime::new();
+    rt.block_on(async {
+        let mut config = crate::tests::ed25519_server_config();
+        config.auth.banner = Some("authorised users only".into());
+        config.auth.login_grace_time = None;
+        let engine =
+            ServerConnection::with_rng(Arc::new(config), Box::new(SeededRandom::new(2)), epoch())
+                .unwrap();
+        let person = Person {
+            password: Some("secret"),
+            ..Person::default()
+        };
+        let (client, _server) = pair_with(&rt, person.clone(), Accounts::default(), engine).await;
+        let login = Login::new("alice").methods(&[AuthMethod::Password]);
+        client.authenticate(&login, &person).await.unwrap();
+        assert_eq!(
+            *person.asked.lock().unwrap(),
+            ["banner: authorised users only", "password for alice"]
+        );
     });
 }
