@@ -11,8 +11,10 @@
 //! driver's and is re-exported here.
 //!
 //! What works today: the SSH transport (key exchange, rekeying, host key checks,
-//! clean disconnect) as a client and as a server. Authentication and channels come
-//! with the next layers.
+//! clean disconnect) as a client and as a server, and user authentication
+//! ([`Login`], [`Connection::authenticate`], server verdicts through
+//! [`ServerHandler`]), with ssh-agent keys over this runtime's Unix sockets.
+//! Channels come with the next layer.
 //!
 //! ```no_run
 //! use sansh_async_std::{ClientConfig, ClientHandler, connect};
@@ -48,11 +50,12 @@ use std::time::{Duration, Instant};
 
 use async_io::Timer;
 use async_std::net::{TcpListener, TcpStream, ToSocketAddrs};
-use sansh_core::driver::{Acceptor, AsyncTimer, BoxFuture, ByteStream};
+use sansh_core::driver::{Acceptor, AsyncTimer, BoxFuture, ByteStream, StreamFuture};
 
 pub use sansh_core as core;
 pub use sansh_core::driver::{
-    ClientHandler, ConnectError, Connection, Listener, Runtime, ServerHandler,
+    AuthDecision, AuthFailed, ClientHandler, ConnectError, Connection, Listener, Login, Runtime,
+    ServerHandler,
 };
 pub use sansh_core::{ClientConfig, ClientConnection, ServerConfig, ServerConnection};
 
@@ -83,6 +86,13 @@ impl Runtime for AsyncStdRuntime {
     fn spawn(&self, future: BoxFuture) {
         // Dropping the JoinHandle detaches the task.
         drop(async_std::task::spawn(future));
+    }
+
+    fn connect_unix(&self, path: std::path::PathBuf) -> StreamFuture {
+        Box::pin(async move {
+            let stream = async_std::os::unix::net::UnixStream::connect(path).await?;
+            Ok(Box::new(stream) as Box<dyn ByteStream>)
+        })
     }
 }
 

@@ -8,8 +8,10 @@
 //! as is. Everything else is the driver's and is re-exported here.
 //!
 //! What works today: the SSH transport (key exchange, rekeying, host key checks,
-//! clean disconnect) as a client and as a server. Authentication and channels come
-//! with the next layers.
+//! clean disconnect) as a client and as a server, and user authentication
+//! ([`Login`], [`Connection::authenticate`], server verdicts through
+//! [`ServerHandler`]), with ssh-agent keys over this runtime's Unix sockets.
+//! Channels come with the next layer.
 //!
 //! ```no_run
 //! use sansh_smol::{ClientConfig, ClientHandler, connect};
@@ -41,13 +43,14 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use sansh_core::driver::{Acceptor, AsyncTimer, BoxFuture, ByteStream};
+use sansh_core::driver::{Acceptor, AsyncTimer, BoxFuture, ByteStream, StreamFuture};
 use smol::Timer;
 use smol::net::{AsyncToSocketAddrs, TcpListener, TcpStream};
 
 pub use sansh_core as core;
 pub use sansh_core::driver::{
-    ClientHandler, ConnectError, Connection, Listener, Runtime, ServerHandler,
+    AuthDecision, AuthFailed, ClientHandler, ConnectError, Connection, Listener, Login, Runtime,
+    ServerHandler,
 };
 pub use sansh_core::{ClientConfig, ClientConnection, ServerConfig, ServerConnection};
 
@@ -77,6 +80,13 @@ impl Runtime for SmolRuntime {
 
     fn spawn(&self, future: BoxFuture) {
         smol::spawn(future).detach();
+    }
+
+    fn connect_unix(&self, path: std::path::PathBuf) -> StreamFuture {
+        Box::pin(async move {
+            let stream = smol::net::unix::UnixStream::connect(path).await?;
+            Ok(Box::new(stream) as Box<dyn ByteStream>)
+        })
     }
 }
 

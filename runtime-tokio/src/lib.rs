@@ -7,8 +7,10 @@
 //! re-exported here.
 //!
 //! What works today: the SSH transport (key exchange, rekeying, host key checks,
-//! clean disconnect) as a client and as a server. Authentication and channels come
-//! with the next layers.
+//! clean disconnect) as a client and as a server, and user authentication
+//! ([`Login`], [`Connection::authenticate`], server verdicts through
+//! [`ServerHandler`]), with ssh-agent keys over this runtime's Unix sockets.
+//! Channels come with the next layer.
 //!
 //! ```no_run
 //! use sansh_tokio::{ClientConfig, ClientHandler, connect};
@@ -42,13 +44,14 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use sansh_core::driver::{Acceptor, AsyncTimer, BoxFuture, ByteStream};
+use sansh_core::driver::{Acceptor, AsyncTimer, BoxFuture, ByteStream, StreamFuture};
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 
 pub use compat::Compat;
 pub use sansh_core as core;
 pub use sansh_core::driver::{
-    ClientHandler, ConnectError, Connection, Listener, Runtime, ServerHandler,
+    AuthDecision, AuthFailed, ClientHandler, ConnectError, Connection, Listener, Login, Runtime,
+    ServerHandler,
 };
 pub use sansh_core::{ClientConfig, ClientConnection, ServerConfig, ServerConnection};
 
@@ -97,6 +100,18 @@ impl Runtime for TokioRuntime {
 
     fn spawn(&self, future: BoxFuture) {
         drop(self.handle.spawn(future));
+    }
+
+    fn connect_unix(&self, path: std::path::PathBuf) -> StreamFuture {
+        // Connected on the runtime's own handle, so the socket registers with its
+        // reactor whoever awaits the result.
+        let connecting = self
+            .handle
+            .spawn(async move { tokio::net::UnixStream::connect(path).await });
+        Box::pin(async move {
+            let stream = connecting.await.map_err(io::Error::other)??;
+            Ok(Box::new(Compat(stream)) as Box<dyn ByteStream>)
+        })
     }
 }
 

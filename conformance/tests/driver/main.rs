@@ -1,6 +1,11 @@
 //! The driver on tokio, smol and async-std against real OpenSSH and against itself:
 //! one scenario list ([`scenarios`]), run on every runtime ([`runtimes`]).
 
+mod auth;
+// The auth suite's helpers (keys by ssh-keygen, ssh-agent, ssh runs); not all used here.
+#[allow(dead_code)]
+#[path = "../auth/peers.rs"]
+mod peers;
 mod runtimes;
 mod scenarios;
 mod support;
@@ -14,4 +19,12 @@ runtimes::on_every_runtime!(
     slow_host_key_handler_does_not_stop_the_driver_reading_sshd,
     openssh_client_reaches_service_accept_on_our_server,
     fifty_concurrent_clients_connect_to_our_server,
+    client_logs_in_to_sshd_with_an_encrypted_key_file,
+    client_logs_in_to_sshd_with_default_identities_and_their_certificate,
+    client_logs_in_to_sshd_with_keys_in_ssh_agent,
+    client_logs_in_to_sshd_with_a_password_from_the_handler,
+    client_logs_in_to_sshd_with_keyboard_interactive_from_the_handler,
+    wrong_password_fails_naming_the_methods_sshd_offers,
+    openssh_ssh_logs_in_to_our_server_with_a_key,
+    openssh_ssh_logs_in_to_our_server_with_a_password,
 );

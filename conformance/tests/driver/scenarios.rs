@@ -13,6 +13,7 @@ use sansh_core::error::{ConnectionError, DisconnectReason};
 use sansh_core::keys::PublicKey;
 use sansh_core::{ClientConfig, ServerConfig, ServerConnection, TransportConfig};
 
+pub(crate) use crate::auth::*;
 use crate::runtimes::TestRuntime;
 use crate::support::*;
 

@@ -1,7 +1,10 @@
 //! The one interface the driver uses to run either engine.
 
+use std::net::IpAddr;
 use std::time::Instant;
 
+use super::handler::AuthDecision;
+use crate::auth::AuthRequest;
 use crate::error::DisconnectReason;
 use crate::event::{Event, HostKeyDecision};
 use crate::transport::Negotiated;
@@ -50,6 +53,10 @@ pub trait Engine: sealed::Sealed + Send + 'static {
     fn disconnect(&mut self, reason: DisconnectReason, description: &str);
     /// Answers a host key decision (client only).
     fn answer_host_key(&mut self, decision: HostKeyDecision, accept: bool);
+    /// Answers an authentication request (server only).
+    fn answer_auth(&mut self, request: AuthRequest, decision: AuthDecision);
+    /// The client's address, for certificates' `source-address` (server only).
+    fn set_peer_address(&mut self, address: IpAddr);
 }
 
 macro_rules! forward_engine {
@@ -100,6 +107,12 @@ macro_rules! forward_engine {
             fn answer_host_key(&mut self, decision: HostKeyDecision, accept: bool) {
                 answer_host_key(self, decision, accept)
             }
+            fn answer_auth(&mut self, request: AuthRequest, decision: AuthDecision) {
+                RoleAnswers::answer_auth(self, request, decision)
+            }
+            fn set_peer_address(&mut self, address: IpAddr) {
+                RoleAnswers::set_peer_address(self, address)
+            }
         }
     };
 }
@@ -129,5 +142,28 @@ impl HostKeyAnswer for ServerConnection {
     /// A server never asks about host keys; dropping the decision is the only answer.
     fn answer(&mut self, decision: HostKeyDecision, _accept: bool) {
         drop(decision);
+    }
+}
+
+/// The server-only answers, by role.
+trait RoleAnswers {
+    fn answer_auth(&mut self, request: AuthRequest, decision: AuthDecision);
+    fn set_peer_address(&mut self, address: IpAddr);
+}
+
+impl RoleAnswers for ClientConnection {
+    /// A client never receives requests; dropping one is the only answer.
+    fn answer_auth(&mut self, request: AuthRequest, _decision: AuthDecision) {
+        drop(request);
+    }
+    fn set_peer_address(&mut self, _address: IpAddr) {}
+}
+
+impl RoleAnswers for ServerConnection {
+    fn answer_auth(&mut self, request: AuthRequest, decision: AuthDecision) {
+        super::server_auth::apply(self, request, decision);
+    }
+    fn set_peer_address(&mut self, address: IpAddr) {
+        self.auth().set_peer_address(address);
     }
 }

@@ -24,6 +24,9 @@ pub enum ConnectError {
     /// completed.
     #[error("SSH handshake failed: {0}")]
     Handshake(#[from] ConnectionError),
+    /// The key exchange completed but authentication did not.
+    #[error("authentication failed: {0}")]
+    Authentication(#[from] super::authenticate::AuthFailed),
     /// The configuration cannot work (a server without a usable host key, ...).
     #[error(transparent)]
     Config(#[from] ApiMisuse),

@@ -131,14 +131,24 @@ impl<E: Engine> Connection<E> {
             .await
     }
 
+    /// Locks the shared state (for the authentication loop's engine calls).
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, super::state::State<E>> {
+        self.shared.lock()
+    }
+
+    /// The runtime the connection runs on.
+    pub(crate) fn runtime(&self) -> std::sync::Arc<dyn super::runtime::Runtime> {
+        self.shared.lock().runtime.clone()
+    }
+
     /// Waits until `ready` returns a value, or the connection ends.
     pub(crate) async fn wait_until<T>(
         &self,
-        mut ready: impl FnMut(&super::state::State<E>) -> Option<T>,
+        mut ready: impl FnMut(&mut super::state::State<E>) -> Option<T>,
     ) -> Result<T, ConnectionError> {
         poll_fn(|cx| {
             let mut state = self.shared.lock();
-            if let Some(value) = ready(&state) {
+            if let Some(value) = ready(&mut state) {
                 return Poll::Ready(Ok(value));
             }
             if let Some(error) = &state.closed {
@@ -171,5 +181,24 @@ impl<E: Engine> std::fmt::Debug for Connection<E> {
             .field("key_exchanges", &state.engine.key_exchanges())
             .field("closed", &state.closed)
             .finish_non_exhaustive()
+    }
+}
+
+impl Connection<crate::ServerConnection> {
+    /// The authenticated user, once the client is in.
+    pub fn authenticated_user(&self) -> Option<crate::auth::AuthenticatedUser> {
+        self.shared.lock().authenticated.clone()
+    }
+
+    /// Waits until the client has authenticated (the [`ServerHandler`]'s verdicts
+    /// let it in) and returns who it is.
+    ///
+    /// # Errors
+    /// The connection's [`ConnectionError`] if it ends first (the client gave up,
+    /// `max_auth_tries` or the login grace time ran out, ...).
+    ///
+    /// [`ServerHandler`]: super::ServerHandler
+    pub async fn authenticated(&self) -> Result<crate::auth::AuthenticatedUser, ConnectionError> {
+        self.wait_until(|state| state.authenticated.clone()).await
     }
 }

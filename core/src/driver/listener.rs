@@ -11,6 +11,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use super::connect::{handshake, start};
+use super::engine::Engine;
 use super::error::ConnectError;
 use super::handle::Connection;
 use super::handler::{Handler, ServerDecisions, ServerHandler};
@@ -194,11 +195,13 @@ impl<A: Acceptor> AcceptLoop<A> {
     /// Starts the engine and driver for one stream; the handshake runs as its own
     /// task and queues the connection when it completes.
     fn serve(&self, stream: Box<dyn ByteStream>, peer: SocketAddr) {
-        let engine = match ServerConnection::new(self.config.clone(), self.runtime.now()) {
+        let mut engine = match ServerConnection::new(self.config.clone(), self.runtime.now()) {
             Ok(engine) => engine,
             // Checked in `listen_with`; the configuration cannot change since.
             Err(_) => return,
         };
+        // Certificates' source-address restrictions are checked against it.
+        Engine::set_peer_address(&mut engine, peer.ip());
         self.shared.lock().handshaking += 1;
         let connection = start(
             self.runtime.clone(),

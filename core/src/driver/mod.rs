@@ -34,7 +34,7 @@
 //! # Decisions and handlers
 //!
 //! The engine reports decisions as events carrying a token (the server's host key,
-//! later authentication and channel requests). The driver spawns the user's handler
+//! a client's authentication request). The driver spawns the user's handler
 //! ([`ClientHandler`], [`ServerHandler`]) for each on the runtime and posts the
 //! answer back when it resolves. The connection keeps running meanwhile: the stream
 //! is read, rekeys and keepalives go on.
@@ -68,6 +68,42 @@
 //! }
 //! ```
 //!
+//! # Authentication
+//!
+//! A client authenticates with [`Connection::authenticate`] (or
+//! [`connect_and_authenticate`], which hands out the connection only once in),
+//! following a [`Login`]: the user, key files, the ssh-agent, the method order. The
+//! authentication loop runs in the caller's future: it starts each attempt, has the
+//! agent ([`AgentClient`], over [`Runtime::connect_unix`]) sign what the engine asks,
+//! and asks the [`ClientHandler`] for passwords, prompts and passphrases, while the
+//! driver keeps the connection going.
+//!
+//! ```no_run
+//! # use std::sync::Arc;
+//! # use sansh_core::ClientConfig;
+//! # use sansh_core::auth::Zeroizing;
+//! # use sansh_core::driver::{ByteStream, ClientHandler, Login, Runtime, connect_and_authenticate};
+//! # use sansh_core::keys::PublicKey;
+//! struct Terminal;
+//! impl ClientHandler for Terminal {
+//!     async fn check_server_key(&self, _key: &PublicKey) -> bool { true }
+//!     async fn password(&self, user: &str) -> Option<Zeroizing<String>> {
+//!         Some(Zeroizing::new(format!("password of {user}")))
+//!     }
+//! }
+//!
+//! async fn run(runtime: Arc<dyn Runtime>, stream: impl ByteStream) {
+//!     let login = Login::openssh("alice"); // agent, ~/.ssh/id_*, then password
+//!     match connect_and_authenticate(runtime, stream, ClientConfig::default(), &login, Terminal).await {
+//!         Ok(conn) => println!("logged in: {conn:?}"),
+//!         Err(why) => println!("{why}"), // e.g. permission denied, naming the methods offered
+//!     }
+//! }
+//! ```
+//!
+//! A server's [`ServerHandler`] gives a verdict ([`AuthDecision`]) on each request;
+//! [`Connection::authenticated`] waits for the client to be in.
+//!
 //! A server: [`listen_with`] runs the accept loop (the runtime crates' `listen` binds
 //! the socket), each handshake on its own task:
 //!
@@ -89,6 +125,8 @@
 //! }
 //! ```
 
+mod agent;
+mod authenticate;
 mod connect;
 #[allow(clippy::module_inception)]
 mod driver;
@@ -97,16 +135,21 @@ mod error;
 mod handle;
 mod handler;
 mod listener;
+mod login;
 mod runtime;
+mod server_auth;
 mod state;
 
+pub use agent::{AgentClient, AgentClientError, SSH_AUTH_SOCK};
+pub use authenticate::{AuthFailed, connect_and_authenticate};
 pub use connect::{accept_engine, accept_with, connect_engine, connect_with, dial};
 pub use engine::Engine;
 pub use error::ConnectError;
 pub use handle::Connection;
-pub use handler::{ClientHandler, ServerHandler};
+pub use handler::{AuthDecision, ClientHandler, ServerHandler};
 pub use listener::{Acceptor, DEFAULT_BACKLOG, Listener, listen_with};
-pub use runtime::{AsyncTimer, BoxFuture, ByteStream, Runtime};
+pub use login::{DEFAULT_IDENTITY_FILES, DEFAULT_PASSWORD_PROMPTS, Login};
+pub use runtime::{AsyncTimer, BoxFuture, ByteStream, Runtime, StreamFuture};
 
 #[cfg(test)]
 mod tests;

@@ -3,12 +3,17 @@
 
 use std::fmt::Debug;
 use std::future::Future;
+use std::io;
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 /// A future the runtime runs to completion in the background.
 pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// A future that opens a byte stream (a Unix socket to an ssh-agent, ...).
+pub type StreamFuture = Pin<Box<dyn Future<Output = io::Result<Box<dyn ByteStream>>> + Send>>;
 
 /// The hooks of an async runtime (tokio, smol, async-std, or a test executor).
 ///
@@ -64,6 +69,20 @@ pub trait Runtime: Send + Sync + Debug + 'static {
     /// The driver of each connection and each user handler call run as spawned
     /// tasks, so that a slow handler never holds up the connection.
     fn spawn(&self, future: BoxFuture);
+
+    /// Opens a Unix-domain stream socket to `path` (the ssh-agent's
+    /// `SSH_AUTH_SOCK`).
+    ///
+    /// Opening sockets is the runtime's business, so the driver asks here. The
+    /// default refuses with [`io::ErrorKind::Unsupported`]: a runtime without Unix
+    /// sockets still runs connections, only without an agent.
+    fn connect_unix(&self, path: PathBuf) -> StreamFuture {
+        let _ = path;
+        Box::pin(std::future::ready(Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "this runtime cannot open Unix sockets",
+        ))))
+    }
 }
 
 /// A timer with a deadline that can be moved, like `tokio::time::Sleep` or

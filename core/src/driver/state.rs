@@ -1,16 +1,23 @@
 //! The state a connection's driver and its handles share behind one mutex.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::Waker;
 
 use super::engine::Engine;
-use super::handler::Handler;
+use super::handler::{AuthDecision, Handler};
 use super::runtime::Runtime;
+use crate::auth::{AuthRequest, AuthenticatedUser};
 use crate::error::{ConnectionError, DisconnectReason};
 use crate::event::{Event, HostKeyDecision};
 
 /// What the description of our DISCONNECT says when the last handle goes away.
 pub(crate) const HANDLES_DROPPED: &str = "connection closed by the application";
+
+/// Client authentication events kept for the authentication loop. Results and
+/// decisions come one attempt at a time; only banners could pile up, and those
+/// beyond this many are dropped.
+const MAX_AUTH_EVENTS: usize = 16;
 
 /// The engine and everything around it that handles and the driver need.
 pub(crate) struct State<E> {
@@ -28,6 +35,15 @@ pub(crate) struct State<E> {
     host_key: Option<HostKeyDecision>,
     /// Set when the driver task has finished (or was dropped by its runtime).
     pub(crate) driver_done: bool,
+    /// (Client) Authentication results, banners and decisions, in order, for the
+    /// authentication loop.
+    pub(crate) auth_events: VecDeque<Event>,
+    /// (Server) The authentication request the handler is deciding, with the
+    /// number of its question (an answer to an older one is ignored).
+    auth_request: Option<(u64, AuthRequest)>,
+    auth_questions: u64,
+    /// (Server) The user, once authenticated.
+    pub(crate) authenticated: Option<AuthenticatedUser>,
 }
 
 /// The shared half of a connection: owned by its driver, its handles and (weakly) by
@@ -50,6 +66,10 @@ impl<E: Engine> Shared<E> {
                 service_accepted: None,
                 host_key: None,
                 driver_done: false,
+                auth_events: VecDeque::new(),
+                auth_request: None,
+                auth_questions: 0,
+                authenticated: None,
             }),
         })
     }
@@ -120,10 +140,26 @@ impl<E: Engine> State<E> {
                     self.service_accepted.get_or_insert(name);
                     self.wake_watchers();
                 }
+                Event::AuthRequest(request) => self.ask_auth(shared, *request),
+                Event::Authenticated(user) => {
+                    self.authenticated.get_or_insert(*user);
+                    self.wake_watchers();
+                }
+                Event::AuthBanner(_) if self.auth_events.len() >= MAX_AUTH_EVENTS => {}
+                event @ (Event::AuthSuccess
+                | Event::AuthFailure { .. }
+                | Event::AuthBanner(_)
+                | Event::SignRequest(_)
+                | Event::KeyboardInteractive(_)
+                | Event::PasswordChange(_)) => {
+                    self.auth_events.push_back(event);
+                    self.wake_watchers();
+                }
                 Event::Closed(error) => {
                     self.closed.get_or_insert(error);
                     // A decision still out can no longer be answered.
                     self.host_key = None;
+                    self.auth_request = None;
                     self.wake_watchers();
                 }
                 // DEBUG messages are for diagnostics; nothing reads them yet, and
@@ -150,6 +186,33 @@ impl<E: Engine> State<E> {
         self.runtime.spawn(Box::pin(async move {
             let accept = question.await;
             answer.post(accept);
+        }));
+    }
+
+    /// Spawns the handler's verdict on an authentication request; the answer comes
+    /// back through [`AuthAnswer`], also when the task is dropped unfinished (as a
+    /// rejection).
+    fn ask_auth(&mut self, shared: &Arc<Shared<E>>, request: AuthRequest) {
+        let Handler::Server(handler) = &self.handler else {
+            // A client engine never asks; dropping the request rejects it.
+            return;
+        };
+        let Some(question) = super::server_auth::question(&request) else {
+            self.engine.answer_auth(request, AuthDecision::Reject);
+            return;
+        };
+        let verdict = handler.clone().decide(request.user().to_owned(), question);
+        self.auth_questions += 1;
+        let number = self.auth_questions;
+        self.auth_request = Some((number, request));
+        let answer = AuthAnswer {
+            shared: Arc::downgrade(shared),
+            number,
+            decision: AuthDecision::Reject,
+        };
+        self.runtime.spawn(Box::pin(async move {
+            let decision = verdict.await;
+            answer.post(decision);
         }));
     }
 
@@ -184,6 +247,37 @@ impl<E: Engine> Drop for HostKeyAnswer<E> {
         let mut state = shared.lock();
         if let Some(decision) = state.host_key.take() {
             state.engine.answer_host_key(decision, self.accept);
+            state.wake_driver();
+        }
+    }
+}
+
+/// Posts a verdict on an authentication request when dropped: after the handler's
+/// future resolved, or early (a rejection) if the runtime dropped the task first.
+struct AuthAnswer<E: Engine> {
+    shared: Weak<Shared<E>>,
+    number: u64,
+    decision: AuthDecision,
+}
+
+impl<E: Engine> AuthAnswer<E> {
+    fn post(mut self, decision: AuthDecision) {
+        self.decision = decision;
+    }
+}
+
+impl<E: Engine> Drop for AuthAnswer<E> {
+    fn drop(&mut self) {
+        let Some(shared) = self.shared.upgrade() else {
+            return;
+        };
+        let mut state = shared.lock();
+        if !matches!(&state.auth_request, Some((n, _)) if *n == self.number) {
+            return;
+        }
+        if let Some((_, request)) = state.auth_request.take() {
+            let decision = std::mem::replace(&mut self.decision, AuthDecision::Reject);
+            state.engine.answer_auth(request, decision);
             state.wake_driver();
         }
     }

@@ -1,6 +1,7 @@
 //! Driver tests: a client and a server driver over an in-memory duplex stream, on a
 //! single-threaded executor with a virtual clock.
 
+mod auth;
 mod connection;
 mod dial;
 mod duplex;
