@@ -9,6 +9,7 @@
 //!   locating the binaries, starting a throwaway [`openssh::Sshd`] on a loopback port,
 //!   running [`openssh::SshClient`] with its `-vvv` log captured, and listing what the
 //!   installed OpenSSH supports ([`openssh::supported`]).
+//! - [`process`]: waiting for a child process with a deadline, without polling.
 //! - [`scratch`]: temporary directories for configs, keys and logs, removed on drop.
 //! - [`sftp`]: our SFTP client engine driving a server program over stdio, our server
 //!   engine on stdio with a local-filesystem backend confined to a root.
@@ -20,5 +21,6 @@
 
 pub mod blocking;
 pub mod openssh;
+pub mod process;
 pub mod scratch;
 pub mod sftp;

@@ -311,6 +311,20 @@ impl Sshd {
     }
 }
 
+impl Sshd {
+    /// Waits until at least `count` log lines (from the start of the log) contain
+    /// `needle`; returns how many there were at that point, or the count so far on
+    /// timeout (no error: the caller decides what a short count means).
+    pub fn wait_for_log_count(&self, needle: &str, count: usize, timeout: Duration) -> usize {
+        let mut seen = 0;
+        let reached = self.log.wait_for_line(timeout, |line| {
+            seen += usize::from(line.contains(needle));
+            (seen >= count).then_some(seen)
+        });
+        reached.unwrap_or(seen)
+    }
+}
+
 impl Drop for Sshd {
     fn drop(&mut self) {
         kill(&mut self.child);

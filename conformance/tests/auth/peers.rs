@@ -2,13 +2,14 @@
 //! `ssh-keygen`, the test accounts, a running `ssh-agent`, and `ssh` runs with their
 //! own environment (for `SSH_ASKPASS`).
 
+use sansh_conformance::process::wait_or_kill;
 use std::io::Read;
 use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sansh_conformance::openssh::{SSH, SSH_ADD, SSH_AGENT, SSH_KEYGEN, openssh_version};
 use sansh_conformance::scratch::ScratchDir;
@@ -172,26 +173,33 @@ impl SshAgent {
         let dir = ScratchDir::new("agent").map_err(|e| e.to_string())?;
         let socket = dir.join("agent.sock");
         let agent = SSH_AGENT.locate().map_err(|e| e.to_string())?;
-        let child = Command::new(agent)
+        let mut child = Command::new(agent)
             .arg("-D")
             .arg("-a")
             .arg(&socket)
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| format!("spawn ssh-agent: {e}"))?;
-        let agent = Self {
+        let stdout = child.stdout.take();
+        let mut agent = Self {
             child,
             socket,
             _dir: dir,
         };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !agent.socket.exists() {
-            if Instant::now() > deadline {
-                return Err("ssh-agent did not create its socket within 10 s".into());
-            }
-            thread::sleep(Duration::from_millis(20));
+        // ssh-agent prints `SSH_AUTH_SOCK=...` only once its socket listens; the file
+        // alone appears at bind(), before listen(), and connecting then is refused.
+        let mut announcement = String::new();
+        if let Some(stdout) = stdout {
+            let _ = std::io::BufRead::read_line(
+                &mut std::io::BufReader::new(stdout),
+                &mut announcement,
+            );
+        }
+        if !announcement.starts_with("SSH_AUTH_SOCK=") {
+            let _ = agent.child.kill();
+            return Err(format!("ssh-agent did not start: {announcement:?}"));
         }
         Ok(agent)
     }
@@ -307,18 +315,8 @@ impl SshRun {
             let _ = stderr.read_to_string(&mut log);
             log
         });
-        let deadline = Instant::now() + self.timeout;
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break Some(status),
-                Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(20)),
-                _ => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    break None;
-                }
-            }
-        };
+        let status =
+            wait_or_kill(&mut child, self.timeout).map_err(|e| format!("wait for ssh: {e}"))?;
         let log = reader.join().unwrap_or_default();
         Ok(SshOutput { status, log })
     }

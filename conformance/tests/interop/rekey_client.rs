@@ -199,23 +199,17 @@ fn run(setup: &Setup, sshd: &Sshd, initiator: Initiator, strict: bool) -> Result
     }
     // sshd sends a KEXINIT of its own in every exchange, whoever started it.
     let wanted = kexinits_before + 1 + session.rekeys as usize;
-    let deadline = Instant::now() + LOG_WAIT;
-    loop {
-        let now_logged = count_lines(&sshd.log(), SSHD_KEXINIT_SENT);
-        if now_logged >= wanted {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            return Err(format!(
-                "sshd logged {SSHD_KEXINIT_SENT:?} {} times for this connection, \
-                 expected {} (1 + {} rekeys)",
-                now_logged - kexinits_before,
-                wanted - kexinits_before,
-                session.rekeys
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    let now_logged = sshd.wait_for_log_count(SSHD_KEXINIT_SENT, wanted, LOG_WAIT);
+    if now_logged >= wanted {
+        return Ok(());
     }
+    Err(format!(
+        "sshd logged {SSHD_KEXINIT_SENT:?} {} times for this connection, \
+         expected {} (1 + {} rekeys)",
+        now_logged - kexinits_before,
+        wanted - kexinits_before,
+        session.rekeys
+    ))
 }
 
 fn summary(session: &Session) -> String {

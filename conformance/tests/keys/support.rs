@@ -1,13 +1,14 @@
 //! What every section of the keys conformance test shares: running ssh-keygen, the
 //! key types under test, ssh-keygen's `-l` output, and the result matrix.
 
+use sansh_conformance::process::wait_or_kill;
 use std::fmt::Write as _;
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sansh_conformance::openssh::SSH_KEYGEN;
 use sansh_core::keys::{FingerprintHash, KeyType, PublicKey};
@@ -126,18 +127,10 @@ pub(crate) fn run(mut command: Command) -> Result<Run, String> {
             .take()
             .map(|p| Box::new(p) as Box<dyn Read + Send>),
     );
-    let deadline = Instant::now() + RUN_TIMEOUT;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(5)),
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("{line} took longer than {RUN_TIMEOUT:?}"));
-            }
-            Err(e) => return Err(format!("cannot wait for {line}: {e}")),
-        }
+    let status = match wait_or_kill(&mut child, RUN_TIMEOUT) {
+        Ok(Some(status)) => status,
+        Ok(None) => return Err(format!("{line} took longer than {RUN_TIMEOUT:?}")),
+        Err(e) => return Err(format!("cannot wait for {line}: {e}")),
     };
     Ok(Run {
         success: status.success(),

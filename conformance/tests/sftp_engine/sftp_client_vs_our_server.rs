@@ -1,11 +1,12 @@
 //! OpenSSH's `sftp` against our server engine: `sftp -D` runs
 //! `sansh-sftp-server-stdio --root DIR` in place of ssh, and a batch file drives it.
 
+use sansh_conformance::process::wait_or_kill;
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sansh_conformance::openssh::SFTP;
 use sansh_conformance::scratch::ScratchDir;
@@ -27,15 +28,36 @@ fn run_batch(root: &Path, local: &Path, batch: &str) -> TestResult<Output> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()?;
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while child.try_wait()?.is_none() {
-        if Instant::now() > deadline {
-            child.kill()?;
-            return Err("sftp did not finish within 120 s".into());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Ok(child.wait_with_output()?)
+    // Drain both pipes while sftp runs, so a chatty run cannot block on a full pipe.
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+    );
+    let Some(status) = wait_or_kill(&mut child, Duration::from_secs(120))? else {
+        return Err("sftp did not finish within 120 s".into());
+    };
+    Ok(Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    })
 }
 
 fn text(bytes: &[u8]) -> String {
