@@ -92,10 +92,6 @@ impl CtrSealer {
         })
     }
 
-    pub(crate) fn mac(&self) -> &Mac {
-        &self.mac
-    }
-
     fn encrypt(&mut self, data: &mut [u8]) {
         debug_assert_eq!(data.len() % BLOCK, 0, "caller pads to the cipher block");
         let context = EncryptionContext::Iv128(self.counter.take(data.len()));
@@ -142,10 +138,6 @@ impl CtrOpener {
             counter: Counter::new(iv)?,
             mac,
         })
-    }
-
-    pub(crate) fn mac(&self) -> &Mac {
-        &self.mac
     }
 
     pub(crate) fn length_prefix_len(&self) -> usize {

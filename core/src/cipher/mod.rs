@@ -157,6 +157,49 @@ fn chacha_key(key: &[u8]) -> Result<&[u8; 64], CipherError> {
     })
 }
 
+/// The algorithms protecting one direction; the framing parameters follow from them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Suite {
+    cipher: Option<CipherAlgorithm>,
+    /// The MAC of a non-AEAD cipher.
+    mac: Option<MacAlgorithm>,
+}
+
+impl Suite {
+    const CLEAR: Self = Self {
+        cipher: None,
+        mac: None,
+    };
+
+    fn new(cipher: CipherAlgorithm, mac: Option<MacAlgorithm>) -> Self {
+        let mac = if cipher.is_aead() { None } else { mac };
+        Self {
+            cipher: Some(cipher),
+            mac,
+        }
+    }
+
+    fn padding_block(self) -> usize {
+        self.cipher.map_or(8, |c| c.block_size().max(8))
+    }
+
+    fn padding_excludes_length(self) -> bool {
+        match (self.cipher, self.mac) {
+            (Some(c), _) if c.is_aead() => true,
+            (_, Some(mac)) => mac.is_etm(),
+            _ => false,
+        }
+    }
+
+    fn tag_len(self) -> usize {
+        match (self.cipher, self.mac) {
+            (Some(c), _) if c.is_aead() => 16,
+            (_, Some(mac)) => mac.tag_len(),
+            _ => 0,
+        }
+    }
+}
+
 enum SealState {
     None,
     Chacha(ChachaSealer),
@@ -171,7 +214,7 @@ enum SealState {
 /// Holds the keys and the per-direction state (GCM invocation counter, CTR counter
 /// block), so packets must be sealed in sequence-number order.
 pub struct PacketSealer {
-    cipher: Option<CipherAlgorithm>,
+    suite: Suite,
     state: SealState,
 }
 
@@ -179,7 +222,7 @@ impl PacketSealer {
     /// The state before the first NEWKEYS: packets go out in clear, with no MAC.
     pub fn none() -> Self {
         Self {
-            cipher: None,
+            suite: Suite::CLEAR,
             state: SealState::None,
         }
     }
@@ -217,27 +260,24 @@ impl PacketSealer {
             )?)),
         };
         Ok(Self {
-            cipher: Some(cipher),
+            suite: Suite::new(cipher, mac),
             state,
         })
     }
 
     /// The cipher in use, `None` before the first NEWKEYS.
     pub fn cipher(&self) -> Option<CipherAlgorithm> {
-        self.cipher
+        self.suite.cipher
     }
 
     /// The MAC in use; `None` in clear and with an AEAD cipher.
     pub fn mac(&self) -> Option<MacAlgorithm> {
-        match &self.state {
-            SealState::Ctr(c) => Some(c.mac().algorithm()),
-            _ => None,
-        }
+        self.suite.mac
     }
 
     /// The block size padding must align to: the larger of 8 and the cipher block.
     pub fn padding_block(&self) -> usize {
-        self.cipher.map_or(8, |c| c.block_size().max(8))
+        self.suite.padding_block()
     }
 
     /// Whether the 4-byte length field is left out of the block-aligned region.
@@ -247,20 +287,12 @@ impl PacketSealer {
     /// a multiple of [`padding_block`](Self::padding_block); otherwise
     /// `4 + packet_length` must be.
     pub fn padding_excludes_length(&self) -> bool {
-        match &self.state {
-            SealState::None => false,
-            SealState::Chacha(_) | SealState::Gcm(_) => true,
-            SealState::Ctr(c) => c.mac().algorithm().is_etm(),
-        }
+        self.suite.padding_excludes_length()
     }
 
     /// Bytes of tag or MAC that [`seal`](Self::seal) appends (0 in clear).
     pub fn tag_len(&self) -> usize {
-        match &self.state {
-            SealState::None => 0,
-            SealState::Chacha(_) | SealState::Gcm(_) => 16,
-            SealState::Ctr(c) => c.mac().tag_len(),
-        }
+        self.suite.tag_len()
     }
 
     /// Encrypts one whole padded packet in place and appends its tag or MAC.
@@ -291,7 +323,7 @@ impl PacketSealer {
 impl fmt::Debug for PacketSealer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PacketSealer")
-            .field("cipher", &self.cipher)
+            .field("cipher", &self.suite.cipher)
             .field("mac", &self.mac())
             .finish_non_exhaustive()
     }
@@ -312,7 +344,7 @@ enum OpenState {
 /// then one [`open`](Self::open). After an error the state is unusable: the
 /// connection must be closed.
 pub struct PacketOpener {
-    cipher: Option<CipherAlgorithm>,
+    suite: Suite,
     state: OpenState,
 }
 
@@ -320,7 +352,7 @@ impl PacketOpener {
     /// The state before the first NEWKEYS: packets arrive in clear, with no MAC.
     pub fn none() -> Self {
         Self {
-            cipher: None,
+            suite: Suite::CLEAR,
             state: OpenState::None,
         }
     }
@@ -351,47 +383,36 @@ impl PacketOpener {
             )?)),
         };
         Ok(Self {
-            cipher: Some(cipher),
+            suite: Suite::new(cipher, mac),
             state,
         })
     }
 
     /// The cipher in use, `None` before the first NEWKEYS.
     pub fn cipher(&self) -> Option<CipherAlgorithm> {
-        self.cipher
+        self.suite.cipher
     }
 
     /// The MAC in use; `None` in clear and with an AEAD cipher.
     pub fn mac(&self) -> Option<MacAlgorithm> {
-        match &self.state {
-            OpenState::Ctr(c) => Some(c.mac().algorithm()),
-            _ => None,
-        }
+        self.suite.mac
     }
 
     /// The block size the peer's padding must align to: the larger of 8 and the
     /// cipher block.
     pub fn padding_block(&self) -> usize {
-        self.cipher.map_or(8, |c| c.block_size().max(8))
+        self.suite.padding_block()
     }
 
     /// Whether the 4-byte length field is left out of the block-aligned region (see
     /// [`PacketSealer::padding_excludes_length`]).
     pub fn padding_excludes_length(&self) -> bool {
-        match &self.state {
-            OpenState::None => false,
-            OpenState::Chacha(_) | OpenState::Gcm(_) => true,
-            OpenState::Ctr(c) => c.mac().algorithm().is_etm(),
-        }
+        self.suite.padding_excludes_length()
     }
 
     /// Bytes of tag or MAC that follow each packet (0 in clear).
     pub fn tag_len(&self) -> usize {
-        match &self.state {
-            OpenState::None => 0,
-            OpenState::Chacha(_) | OpenState::Gcm(_) => 16,
-            OpenState::Ctr(c) => c.mac().tag_len(),
-        }
+        self.suite.tag_len()
     }
 
     /// Bytes needed to learn the packet length: 4, or the 16-byte cipher block for CTR
@@ -460,7 +481,7 @@ impl PacketOpener {
 impl fmt::Debug for PacketOpener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PacketOpener")
-            .field("cipher", &self.cipher)
+            .field("cipher", &self.suite.cipher)
             .field("mac", &self.mac())
             .finish_non_exhaustive()
     }
