@@ -127,6 +127,7 @@
 
 mod agent;
 mod authenticate;
+mod channel;
 mod connect;
 #[allow(clippy::module_inception)]
 mod driver;
@@ -138,10 +139,12 @@ mod listener;
 mod login;
 mod runtime;
 mod server_auth;
+mod session;
 mod state;
 
 pub use agent::{AgentClient, AgentClientError, SSH_AUTH_SOCK};
 pub use authenticate::{AuthFailed, connect_and_authenticate};
+pub use channel::{Channel, ChannelError, ChannelStderr, ExitSignal};
 pub use connect::{accept_engine, accept_with, connect_engine, connect_with, dial};
 pub use engine::Engine;
 pub use error::ConnectError;
@@ -149,6 +152,7 @@ pub use handle::Connection;
 pub use handler::{AuthDecision, ClientHandler, ServerHandler};
 pub use listener::{Acceptor, DEFAULT_BACKLOG, Listener, listen_with};
 pub use login::{DEFAULT_IDENTITY_FILES, DEFAULT_PASSWORD_PROMPTS, Login};
+pub use session::RunOutput;
 pub use runtime::{AsyncTimer, BoxFuture, ByteStream, Runtime, StreamFuture};
 
 #[cfg(test)]
