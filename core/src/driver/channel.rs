@@ -322,7 +322,10 @@ impl<E: Engine> Channel<E> {
             let mut state = self.conn.lock();
             state.engine.channel(id).request(&request, true)?;
             state.wake_driver();
-            let slot = state.channels.get_mut(&id).ok_or(channel::ChannelError::Closed)?;
+            let slot = state
+                .channels
+                .get_mut(&id)
+                .ok_or(channel::ChannelError::Closed)?;
             slot.requests_sent += 1;
             slot.requests_sent
         };
@@ -440,6 +443,8 @@ impl<E: Engine> Channel<E> {
     /// Sends EOF once the data written before it has gone out (RFC 4254 §5.3); the
     /// channel stays readable. Sending it twice is harmless.
     ///
+    /// Closing the writer ([`AsyncWrite::poll_close`]) does the same.
+    ///
     /// # Errors
     /// The engine's error if the channel is closed.
     pub fn write_eof(&self) -> Result<(), ChannelError> {
@@ -449,8 +454,8 @@ impl<E: Engine> Channel<E> {
         Ok(result?)
     }
 
-    /// Closes the channel: CLOSE goes out after every byte written before it.
-    /// [`Self::wait_closed`] waits for the peer's CLOSE.
+    /// Closes the channel: CLOSE goes out after every byte written before it, and
+    /// data not read yet is dropped. [`Self::wait_closed`] waits for the peer's CLOSE.
     pub fn close(&self) {
         let mut state = self.conn.lock();
         // Already closing or closed: nothing left to do.
@@ -500,8 +505,7 @@ impl<E: Engine> Channel<E> {
         done: &mut [bool; 2],
     ) -> Poll<io::Result<()>> {
         let mut state = self.conn.lock();
-        for (index, (is_stderr, out)) in [(false, stdout), (true, stderr)].into_iter().enumerate()
-        {
+        for (index, (is_stderr, out)) in [(false, stdout), (true, stderr)].into_iter().enumerate() {
             let Some(finished) = done.get_mut(index) else {
                 continue;
             };

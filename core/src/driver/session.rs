@@ -5,6 +5,7 @@ use std::future::poll_fn;
 use super::channel::{ChannelError, ExitSignal};
 use super::engine::Engine;
 use super::handle::Connection;
+use crate::channel;
 
 /// What a command run with [`Connection::run`] produced.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -31,7 +32,11 @@ impl<E: Engine> Connection<E> {
     pub async fn run(&self, command: impl AsRef<[u8]>) -> Result<RunOutput, ChannelError> {
         let mut channel = self.open_session().await?;
         channel.exec(command).await?;
-        channel.write_eof()?;
+        match channel.write_eof() {
+            // A command that finished at once has closed the channel already.
+            Ok(()) | Err(ChannelError::Channel(channel::ChannelError::Closed)) => {}
+            Err(error) => return Err(error),
+        }
         let mut output = RunOutput::default();
         let mut done = [false; 2];
         poll_fn(|cx| channel.poll_drain(cx, &mut output.stdout, &mut output.stderr, &mut done))
