@@ -56,6 +56,8 @@ struct Session {
 #[derive(Default)]
 struct FakeServer {
     sessions: HashMap<ChannelId, Session>,
+    /// The names of the requests received, in order.
+    requests: Arc<Mutex<Vec<String>>>,
 }
 
 impl FakeServer {
@@ -67,6 +69,8 @@ impl FakeServer {
             }
             Event::ChannelRequest(decision) => {
                 let id = decision.channel();
+                let name = decision.request().name().to_owned();
+                self.requests.lock().unwrap().push(name);
                 match decision.request().clone() {
                     ChannelRequest::Exec { command } => {
                         engine.channels().accept_request(decision);
@@ -150,6 +154,18 @@ impl FakeServer {
 
 /// An authenticated client and its server, whose channels the fake server plays.
 async fn logged_in(rt: &TestRuntime) -> (Connection, Connection<ServerConnection>) {
+    let (client, server, _) = logged_in_seeing_requests(rt).await;
+    (client, server)
+}
+
+/// [`logged_in`], with the names of the requests the fake server receives.
+async fn logged_in_seeing_requests(
+    rt: &TestRuntime,
+) -> (
+    Connection,
+    Connection<ServerConnection>,
+    Arc<Mutex<Vec<String>>>,
+) {
     let (client_end, server_end) = duplex(64 * 1024);
     let engine = server_engine(TransportConfig::default());
     let server = spawn_join(rt, accept_engine(rt.handle(), server_end, engine, Accounts));
@@ -163,10 +179,11 @@ async fn logged_in(rt: &TestRuntime) -> (Connection, Connection<ServerConnection
     .unwrap();
     let server = server.join().await.unwrap();
     let mut fake = FakeServer::default();
+    let requests = fake.requests.clone();
     server.lock().test_hook = Some(Box::new(move |engine, event| fake.on_event(engine, event)));
     let login = Login::new("alice").methods(&[AuthMethod::Password]);
     client.authenticate(&login, &User).await.unwrap();
-    (client, server)
+    (client, server, requests)
 }
 
 /// Writes `data` to the channel while reading it back, then closes the writer
@@ -367,5 +384,54 @@ fn a_closed_connection_ends_reads_with_an_error() {
             read.unwrap_err().kind(),
             std::io::ErrorKind::ConnectionAborted
         );
+    });
+}
+
+#[test]
+fn requests_without_a_reply_reach_the_server_in_order() {
+    let rt = TestRuntime::new();
+    rt.block_on(async {
+        let (client, _server, requests) = logged_in_seeing_requests(&rt).await;
+        let mut channel = client.open_session().await.unwrap();
+        channel.exec("cat").await.unwrap();
+        channel.change_terminal_size(120, 40, 0, 0).unwrap();
+        channel.send_break(250).unwrap();
+        channel.send_signal("TERM").unwrap();
+        channel.wait_closed().await.unwrap();
+        let seen = requests.lock().unwrap().clone();
+        assert_eq!(seen, ["exec", "window-change", "break", "signal"]);
+    });
+}
+
+#[test]
+fn a_writer_whose_data_is_not_read_back_blocks_at_a_bounded_amount_then_resumes() {
+    let rt = TestRuntime::new();
+    rt.block_on(async {
+        let (client, _server) = logged_in(&rt).await;
+        let mut channel = client.open_session().await.unwrap();
+        channel.exec("cat").await.unwrap();
+        let data: Vec<u8> = (0..32 * 1024 * 1024).map(|i| (i % 253) as u8).collect();
+        // Write without reading the echo: once both windows, both send queues and
+        // the stream buffers are full, the writer must stay blocked.
+        let mut written = 0;
+        loop {
+            let before = written;
+            while let Poll::Ready(n) =
+                poll_fn(|cx| Poll::Ready(Pin::new(&mut channel).poll_write(cx, &data[written..])))
+                    .await
+            {
+                written += n.unwrap();
+            }
+            rt.sleep(std::time::Duration::from_secs(1)).await;
+            if written == before {
+                break;
+            }
+        }
+        assert!(written > 2 * 1024 * 1024, "blocked early, at {written}");
+        assert!(written < 8 * 1024 * 1024, "took {written} bytes unread");
+        // The echo of what was taken comes first, then that of the rest.
+        let echoed = echo_through(&mut channel, &data[written..]).await;
+        assert_eq!(echoed.len(), data.len());
+        assert!(echoed == data, "echo differs");
     });
 }
