@@ -31,4 +31,6 @@ runtimes::on_every_runtime!(
     run_on_sshd_collects_stdout_stderr_and_exit_status,
     eight_mib_through_cat_on_sshd_come_back_intact,
     a_command_killed_by_a_signal_on_sshd_reports_it,
+    shell_on_a_pty_on_sshd_runs_typed_commands,
+    sftp_subsystem_on_sshd_answers_init_with_its_version,
 );

@@ -10,6 +10,7 @@ use futures_io::{AsyncRead, AsyncWrite};
 use sansh_conformance::openssh::Sshd;
 use sansh_conformance::scratch::ScratchDir;
 use sansh_core::ClientConfig;
+use sansh_core::channel::{PtyRequest, TerminalModes};
 use sansh_core::driver::{Channel, Connection, Login};
 
 use crate::peers::{KEY_TYPES, KeyFile, current_user};
@@ -76,6 +77,28 @@ async fn echo_through(channel: &mut Channel, data: &[u8]) -> std::io::Result<Vec
     Ok(received)
 }
 
+/// Writes all of `data` (no EOF).
+async fn write_all(channel: &mut Channel, mut data: &[u8]) -> std::io::Result<()> {
+    while !data.is_empty() {
+        let n = poll_fn(|cx| Pin::new(&mut *channel).poll_write(cx, data)).await?;
+        data = data.get(n..).unwrap_or_default();
+    }
+    Ok(())
+}
+
+/// Reads a stream to its end.
+async fn read_to_end(mut reader: impl AsyncRead + Unpin) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut buf = vec![0; 16 * 1024];
+    loop {
+        let n = poll_fn(|cx| Pin::new(&mut reader).poll_read(cx, &mut buf)).await?;
+        if n == 0 {
+            return Ok(out);
+        }
+        out.extend_from_slice(buf.get(..n).unwrap_or_default());
+    }
+}
+
 /// FNV-1a, to compare 8 MiB in a readable failure message.
 fn checksum(data: &[u8]) -> u64 {
     data.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
@@ -127,5 +150,62 @@ pub(crate) fn a_command_killed_by_a_signal_on_sshd_reports_it<R: TestRuntime>() 
     let signal = output.exit_signal.ok_or("no exit-signal")?;
     assert_eq!(signal.name, "TERM");
     assert_eq!(output.exit_status, None);
+    Ok(())
+}
+
+/// A shell on a pseudo-terminal: sshd runs what we type and reports its exit.
+pub(crate) fn shell_on_a_pty_on_sshd_runs_typed_commands<R: TestRuntime>() -> TestResult {
+    let (output, status) = logged_in::<R, _>(async |conn| {
+        let mut channel = conn.open_session().await?;
+        let pty = PtyRequest {
+            term: "xterm".into(),
+            cols: 80,
+            rows: 24,
+            width_px: 0,
+            height_px: 0,
+            modes: TerminalModes::default(),
+        };
+        channel.request_pty(&pty).await?;
+        channel.shell().await?;
+        channel.change_terminal_size(100, 30, 0, 0)?;
+        write_all(
+            &mut channel,
+            b"echo \"term=$TERM marker=$((6*7))\"; exit 7\n",
+        )
+        .await?;
+        let output = read_to_end(&mut channel).await?;
+        channel.wait_closed().await?;
+        Ok((output, channel.exit_status()))
+    })?;
+    let output = String::from_utf8_lossy(&output);
+    assert!(output.contains("term=xterm marker=42"), "{output}");
+    assert_eq!(status, Some(7));
+    Ok(())
+}
+
+/// The `sftp` subsystem answers SSH_FXP_INIT with its VERSION (draft-ietf-secsh-
+/// filexfer-02 §4): bytes reach the subsystem and its reply comes back.
+pub(crate) fn sftp_subsystem_on_sshd_answers_init_with_its_version<R: TestRuntime>() -> TestResult {
+    let reply = logged_in::<R, _>(async |conn| {
+        let mut channel = conn.open_session().await?;
+        channel.subsystem("sftp").await?;
+        // uint32 length 5, byte SSH_FXP_INIT (1), uint32 version 3.
+        write_all(&mut channel, &[0, 0, 0, 5, 1, 0, 0, 0, 3]).await?;
+        // No EOF before the reply: sftp-server exits on EOF without flushing it.
+        let mut reply = Vec::new();
+        let mut buf = [0; 256];
+        while reply.len() < 9 {
+            let n = poll_fn(|cx| Pin::new(&mut channel).poll_read(cx, &mut buf)).await?;
+            if n == 0 {
+                break;
+            }
+            reply.extend_from_slice(buf.get(..n).unwrap_or_default());
+        }
+        channel.close();
+        channel.wait_closed().await?;
+        Ok(reply)
+    })?;
+    // uint32 length, byte SSH_FXP_VERSION (2), uint32 version 3, extensions.
+    assert_eq!(reply.get(4..9), Some(&[2, 0, 0, 0, 3][..]), "{reply:02x?}");
     Ok(())
 }
