@@ -67,6 +67,7 @@ pub(crate) struct ChannelSlot {
     reader: Option<Waker>,
     stderr: Option<Waker>,
     writer: Option<Waker>,
+    stderr_writer: Option<Waker>,
     peer_eof: bool,
     closed: bool,
     /// Requests sent wanting a reply, replies received, and the latest reply:
@@ -96,6 +97,7 @@ impl ChannelSlot {
         wake(&mut self.reader);
         wake(&mut self.stderr);
         wake(&mut self.writer);
+        wake(&mut self.stderr_writer);
     }
 }
 
@@ -131,6 +133,7 @@ impl<E: Engine> State<E> {
             }
             Event::ChannelWritable(_) => {
                 wake(&mut slot.writer);
+                wake(&mut slot.stderr_writer);
                 return;
             }
             Event::ChannelEof(_) => slot.peer_eof = true,
@@ -210,6 +213,50 @@ impl<E: Engine> State<E> {
         Poll::Pending
     }
 
+    /// Writes `buf` as data (or stderr extended data) of `id`; stores the waker
+    /// when the peer's window and the send queue are full.
+    fn poll_write_from(
+        &mut self,
+        id: ChannelId,
+        stderr: bool,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let result = if stderr {
+            self.engine.channel(id).write_stderr(buf)
+        } else {
+            self.engine.channel(id).write(buf)
+        };
+        match result {
+            Ok(n) => {
+                self.wake_driver();
+                Poll::Ready(Ok(n))
+            }
+            Err(WriteError::Blocked) => {
+                if let Some(error) = &self.closed {
+                    let error = io::Error::new(io::ErrorKind::ConnectionAborted, error.clone());
+                    return Poll::Ready(Err(error));
+                }
+                match self.channels.get_mut(&id) {
+                    Some(slot) => {
+                        let waiting = if stderr {
+                            &mut slot.stderr_writer
+                        } else {
+                            &mut slot.writer
+                        };
+                        store(waiting, cx.waker());
+                        Poll::Pending
+                    }
+                    None => Poll::Ready(Err(io::ErrorKind::BrokenPipe.into())),
+                }
+            }
+            Err(error) => Poll::Ready(Err(io::Error::new(io::ErrorKind::BrokenPipe, error))),
+        }
+    }
+
     fn poll_read_into(
         &mut self,
         id: ChannelId,
@@ -258,8 +305,9 @@ pub struct Channel<E: Engine = ClientConnection> {
     id: ChannelId,
 }
 
-/// A channel's stderr (extended data type 1, RFC 4254 §5.2) as a byte stream; get
-/// it from [`Channel::stderr`]. It reads EOF once the channel is gone.
+/// A channel's stderr (extended data type 1, RFC 4254 §5.2) as byte streams: read
+/// the peer's, write ours. Get it from [`Channel::stderr`]. It reads EOF once the
+/// channel is gone.
 pub struct ChannelStderr<E: Engine = ClientConnection> {
     conn: Connection<E>,
     id: ChannelId,
@@ -579,31 +627,8 @@ impl<E: Engine> AsyncWrite for Channel<E> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        if buf.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        let mut state = self.conn.lock();
-        let result = state.engine.channel(self.id).write(buf);
-        match result {
-            Ok(n) => {
-                state.wake_driver();
-                Poll::Ready(Ok(n))
-            }
-            Err(WriteError::Blocked) => {
-                if let Some(error) = &state.closed {
-                    let error = io::Error::new(io::ErrorKind::ConnectionAborted, error.clone());
-                    return Poll::Ready(Err(error));
-                }
-                match state.channels.get_mut(&self.id) {
-                    Some(slot) => {
-                        store(&mut slot.writer, cx.waker());
-                        Poll::Pending
-                    }
-                    None => Poll::Ready(Err(io::ErrorKind::BrokenPipe.into())),
-                }
-            }
-            Err(error) => Poll::Ready(Err(io::Error::new(io::ErrorKind::BrokenPipe, error))),
-        }
+        let id = self.id;
+        self.conn.lock().poll_write_from(id, false, cx, buf)
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -615,6 +640,28 @@ impl<E: Engine> AsyncWrite for Channel<E> {
     fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         // A channel already closing has nothing more to say.
         let _ = self.write_eof();
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Writes stderr extended data (a server's side of a session, mostly); flushing is
+/// immediate and closing does nothing: EOF covers both streams and is the
+/// [`Channel`]'s to send.
+impl<E: Engine> AsyncWrite for ChannelStderr<E> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let id = self.id;
+        self.conn.lock().poll_write_from(id, true, cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
     }
 }

@@ -51,8 +51,8 @@ struct Session {
 }
 
 /// The fake server: accepts sessions; `exec` of `script` prints to stdout and
-/// stderr and exits 3, `killed` dies of TERM, `cat` echoes stdin until EOF (or
-/// dies of a `signal` TERM); `pty-req` is accepted, `env` refused.
+/// stderr and exits 3, `killed` dies of TERM, `cat` echoes stdin (and stderr)
+/// until EOF (or dies of a `signal` TERM); `pty-req` is accepted, `env` refused.
 #[derive(Default)]
 struct FakeServer {
     sessions: HashMap<ChannelId, Session>,
@@ -130,6 +130,10 @@ impl FakeServer {
             return;
         };
         let mut ch = engine.channel(id);
+        // Stderr comes back as stderr; tests send only a little of it.
+        while let Some(chunk) = ch.read_stderr() {
+            ch.write_stderr(&chunk).unwrap();
+        }
         loop {
             if !session.pending.is_empty() {
                 match ch.write(&session.pending) {
@@ -433,5 +437,50 @@ fn a_writer_whose_data_is_not_read_back_blocks_at_a_bounded_amount_then_resumes(
         let echoed = echo_through(&mut channel, &data[written..]).await;
         assert_eq!(echoed.len(), data.len());
         assert!(echoed == data, "echo differs");
+    });
+}
+
+#[test]
+fn stderr_written_by_the_client_reaches_the_server_as_extended_data() {
+    let rt = TestRuntime::new();
+    rt.block_on(async {
+        let (client, _server) = logged_in(&rt).await;
+        let mut channel = client.open_session().await.unwrap();
+        channel.exec("cat").await.unwrap();
+        let mut stderr = channel.stderr();
+        let n = poll_fn(|cx| Pin::new(&mut stderr).poll_write(cx, b"warning\n"))
+            .await
+            .unwrap();
+        assert_eq!(n, 8);
+        let echoed = echo_through(&mut channel, b"data").await;
+        assert_eq!(echoed, b"data");
+        assert_eq!(read_to_end(stderr).await, b"warning\n");
+    });
+}
+
+#[test]
+fn sixteen_channels_at_once_each_get_their_own_bytes_back() {
+    // Together below the driver's 1 MiB transmit high-water mark: with more in
+    // flight both ways, two of our drivers both past it stop reading each other.
+    let rt = TestRuntime::new();
+    rt.block_on(async {
+        let (client, _server) = logged_in(&rt).await;
+        let mut tasks = Vec::new();
+        for n in 0..16u8 {
+            let client = client.clone();
+            tasks.push(spawn_join(&rt, async move {
+                let mut channel = client.open_session().await.unwrap();
+                channel.exec("cat").await.unwrap();
+                let data: Vec<u8> = (0..40 * 1024 + usize::from(n))
+                    .map(|i| (i as u8) ^ n)
+                    .collect();
+                let echoed = echo_through(&mut channel, &data).await;
+                channel.wait_closed().await.unwrap();
+                (echoed == data, channel.exit_status())
+            }));
+        }
+        for task in tasks {
+            assert_eq!(task.join().await, (true, Some(0)));
+        }
     });
 }
