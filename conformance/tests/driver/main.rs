@@ -8,6 +8,7 @@ mod auth;
 mod peers;
 mod runtimes;
 mod scenarios;
+mod session;
 mod support;
 
 runtimes::on_every_runtime!(
@@ -27,4 +28,9 @@ runtimes::on_every_runtime!(
     wrong_password_fails_naming_the_methods_sshd_offers,
     openssh_ssh_logs_in_to_our_server_with_a_key,
     openssh_ssh_logs_in_to_our_server_with_a_password,
+    run_on_sshd_collects_stdout_stderr_and_exit_status,
+    eight_mib_through_cat_on_sshd_come_back_intact,
+    a_command_killed_by_a_signal_on_sshd_reports_it,
+    shell_on_a_pty_on_sshd_runs_typed_commands,
+    sftp_subsystem_on_sshd_answers_init_with_its_version,
 );

@@ -15,6 +15,7 @@ use sansh_core::{ClientConfig, ServerConfig, ServerConnection, TransportConfig};
 
 pub(crate) use crate::auth::*;
 use crate::runtimes::TestRuntime;
+pub(crate) use crate::session::*;
 use crate::support::*;
 
 /// Our client through the driver against sshd: the key exchange completes, the

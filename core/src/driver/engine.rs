@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use super::handler::AuthDecision;
 use crate::auth::AuthRequest;
+use crate::channel::{Channel, ChannelId, Channels};
 use crate::error::DisconnectReason;
 use crate::event::{Event, HostKeyDecision};
 use crate::transport::Negotiated;
@@ -57,6 +58,10 @@ pub trait Engine: sealed::Sealed + Send + 'static {
     fn answer_auth(&mut self, request: AuthRequest, decision: AuthDecision);
     /// The client's address, for certificates' `source-address` (server only).
     fn set_peer_address(&mut self, address: IpAddr);
+    /// The connection's channels: open, answer opens and requests.
+    fn channels(&mut self) -> Channels<'_>;
+    /// One channel's operations.
+    fn channel(&mut self, id: ChannelId) -> Channel<'_>;
 }
 
 macro_rules! forward_engine {
@@ -112,6 +117,12 @@ macro_rules! forward_engine {
             }
             fn set_peer_address(&mut self, address: IpAddr) {
                 RoleAnswers::set_peer_address(self, address)
+            }
+            fn channels(&mut self) -> Channels<'_> {
+                <$engine>::channels(self)
+            }
+            fn channel(&mut self, id: ChannelId) -> Channel<'_> {
+                <$engine>::channel(self, id)
             }
         }
     };

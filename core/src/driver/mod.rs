@@ -104,6 +104,33 @@
 //! A server's [`ServerHandler`] gives a verdict ([`AuthDecision`]) on each request;
 //! [`Connection::authenticated`] waits for the client to be in.
 //!
+//! # Channels
+//!
+//! Once authenticated, a client opens sessions: [`Connection::open_session`] gives a
+//! [`Channel`], whose stdout and stdin are a `futures-io` [`AsyncRead`] and
+//! [`AsyncWrite`] (closing the writer sends EOF) and whose stderr is
+//! [`Channel::stderr`]. Received data stays in the engine, bounded by the channel's
+//! window; written data waits in the engine's bounded send queue, and a writer past
+//! it waits for the peer's window. The driver routes each channel's events to its
+//! handle's wakers. [`Connection::run`] runs one command and collects its output:
+//!
+//! ```no_run
+//! # async fn demo(conn: sansh_core::driver::Connection) -> Result<(), sansh_core::driver::ChannelError> {
+//! let output = conn.run("echo hi; exit 3").await?;
+//! assert_eq!((output.stdout.as_slice(), output.exit_status), (&b"hi\n"[..], Some(3)));
+//!
+//! let mut shell = conn.open_session().await?;
+//! shell.shell().await?; // then read and write `shell` as a byte stream
+//! shell.send_signal("INT")?;
+//! shell.wait_closed().await?;
+//! println!("{:?} {:?}", shell.exit_status(), shell.exit_signal());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! [`AsyncRead`]: futures_io::AsyncRead
+//! [`AsyncWrite`]: futures_io::AsyncWrite
+//!
 //! A server: [`listen_with`] runs the accept loop (the runtime crates' `listen` binds
 //! the socket), each handshake on its own task:
 //!
@@ -127,6 +154,7 @@
 
 mod agent;
 mod authenticate;
+mod channel;
 mod connect;
 #[allow(clippy::module_inception)]
 mod driver;
@@ -138,10 +166,12 @@ mod listener;
 mod login;
 mod runtime;
 mod server_auth;
+mod session;
 mod state;
 
 pub use agent::{AgentClient, AgentClientError, SSH_AUTH_SOCK};
 pub use authenticate::{AuthFailed, connect_and_authenticate};
+pub use channel::{Channel, ChannelError, ChannelStderr, ExitSignal};
 pub use connect::{accept_engine, accept_with, connect_engine, connect_with, dial};
 pub use engine::Engine;
 pub use error::ConnectError;
@@ -150,6 +180,7 @@ pub use handler::{AuthDecision, ClientHandler, ServerHandler};
 pub use listener::{Acceptor, DEFAULT_BACKLOG, Listener, listen_with};
 pub use login::{DEFAULT_IDENTITY_FILES, DEFAULT_PASSWORD_PROMPTS, Login};
 pub use runtime::{AsyncTimer, BoxFuture, ByteStream, Runtime, StreamFuture};
+pub use session::RunOutput;
 
 #[cfg(test)]
 mod tests;

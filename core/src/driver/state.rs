@@ -1,13 +1,15 @@
 //! The state a connection's driver and its handles share behind one mutex.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::Waker;
 
+use super::channel::ChannelSlot;
 use super::engine::Engine;
 use super::handler::{AuthDecision, Handler};
 use super::runtime::Runtime;
 use crate::auth::{AuthRequest, AuthenticatedUser};
+use crate::channel::ChannelId;
 use crate::error::{ConnectionError, DisconnectReason};
 use crate::event::{Event, HostKeyDecision};
 
@@ -44,7 +46,17 @@ pub(crate) struct State<E> {
     auth_questions: u64,
     /// (Server) The user, once authenticated.
     pub(crate) authenticated: Option<AuthenticatedUser>,
+    /// The channels handles hold: their wakers and what the peer reported.
+    pub(crate) channels: HashMap<ChannelId, ChannelSlot>,
+    /// Tests play a server's side of channels by taking events here first; an event
+    /// returned goes on to the normal dispatch.
+    #[cfg(test)]
+    pub(crate) test_hook: Option<TestHook<E>>,
 }
+
+/// See [`State::test_hook`].
+#[cfg(test)]
+pub(crate) type TestHook<E> = Box<dyn FnMut(&mut E, Event) -> Option<Event> + Send>;
 
 /// The shared half of a connection: owned by its driver, its handles and (weakly) by
 /// handler tasks in flight.
@@ -70,6 +82,9 @@ impl<E: Engine> Shared<E> {
                 auth_request: None,
                 auth_questions: 0,
                 authenticated: None,
+                channels: HashMap::new(),
+                #[cfg(test)]
+                test_hook: None,
             }),
         })
     }
@@ -107,7 +122,7 @@ impl<E: Engine> State<E> {
         }
     }
 
-    fn wake_watchers(&mut self) {
+    pub(crate) fn wake_watchers(&mut self) {
         for waker in self.watchers.drain(..) {
             waker.wake();
         }
@@ -133,6 +148,13 @@ impl<E: Engine> State<E> {
         let mut any = false;
         while let Some(event) = self.engine.poll_event() {
             any = true;
+            #[cfg(test)]
+            let Some(event) = (match &mut self.test_hook {
+                Some(hook) => hook(&mut self.engine, event),
+                None => Some(event),
+            }) else {
+                continue;
+            };
             match event {
                 Event::HostKey(decision) => self.ask_host_key(shared, decision),
                 Event::KeyExchangeComplete { .. } => self.wake_watchers(),
@@ -161,10 +183,11 @@ impl<E: Engine> State<E> {
                     self.host_key = None;
                     self.auth_request = None;
                     self.wake_watchers();
+                    self.wake_all_channels();
                 }
                 // DEBUG messages are for diagnostics; nothing reads them yet, and
                 // queueing them would let a peer grow memory without bound.
-                _ => {}
+                event => self.route_channel_event(event),
             }
         }
         any
@@ -223,6 +246,7 @@ impl<E: Engine> State<E> {
             self.closed = Some(ConnectionError::ConnectionLost);
         }
         self.wake_watchers();
+        self.wake_all_channels();
     }
 }
 

@@ -2,6 +2,7 @@
 //! single-threaded executor with a virtual clock.
 
 mod auth;
+mod channel;
 mod connection;
 mod dial;
 mod duplex;
