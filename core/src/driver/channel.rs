@@ -169,6 +169,7 @@ impl<E: Engine> State<E> {
         for slot in self.channels.values_mut() {
             slot.wake_all();
         }
+        self.wake_backlog_waiters();
     }
 
     /// The next chunk of stdout (or stderr) data of `id`, at most `max` bytes;
@@ -224,6 +225,9 @@ impl<E: Engine> State<E> {
     ) -> Poll<io::Result<usize>> {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
+        }
+        if self.closed.is_none() && self.wait_for_backlog(cx.waker()) {
+            return Poll::Pending;
         }
         let result = if stderr {
             self.engine.channel(id).write_stderr(buf)

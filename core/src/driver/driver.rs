@@ -19,9 +19,15 @@ const READ_CHUNK: usize = 32 * 1024;
 /// tasks, so one busy connection cannot starve the rest of an executor thread.
 const WORK_BUDGET: usize = 32;
 
-/// Stop reading while this many bytes wait to be written: a peer that sends but does
-/// not read cannot make us buffer our replies without bound.
-const TRANSMIT_HIGH_WATER: usize = 1024 * 1024;
+/// Channel writers wait while this many bytes wait to be written: the application's
+/// data backs up into its own writes, and the driver keeps reading meanwhile.
+pub(crate) const WRITE_HIGH_WATER: usize = 1024 * 1024;
+
+/// Stop reading while this many bytes wait to be written. Our own channel data stops
+/// at [`WRITE_HIGH_WATER`], so only replies a peer provokes without reading ours
+/// (window adjusts, request answers, UNIMPLEMENTED) can reach this: it bounds them
+/// without ever stopping two of our peers that both send a lot.
+const TRANSMIT_HIGH_WATER: usize = 16 * 1024 * 1024;
 
 /// How long a closed connection may take to flush its DISCONNECT to a peer that does
 /// not read, before the stream is dropped anyway.
@@ -126,7 +132,10 @@ impl<E: Engine> Driver<E> {
         while self.written < self.out.len() {
             let pending = self.out.get(self.written..).unwrap_or_default();
             match Pin::new(&mut self.stream).poll_write(cx, pending) {
-                Poll::Pending => return progress,
+                Poll::Pending => {
+                    state.set_backlog(self.out.len() - self.written);
+                    return progress;
+                }
                 Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => {
                     self.fail_write(state);
                     return true;
@@ -140,6 +149,7 @@ impl<E: Engine> Driver<E> {
         }
         self.out.clear();
         self.written = 0;
+        state.set_backlog(0);
         if self.unflushed {
             match Pin::new(&mut self.stream).poll_flush(cx) {
                 Poll::Pending => {}

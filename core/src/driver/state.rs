@@ -48,6 +48,10 @@ pub(crate) struct State<E> {
     pub(crate) authenticated: Option<AuthenticatedUser>,
     /// The channels handles hold: their wakers and what the peer reported.
     pub(crate) channels: HashMap<ChannelId, ChannelSlot>,
+    /// Bytes the driver could not write to the stream yet.
+    backlog: usize,
+    /// Channel writers waiting for the backlog to drain below the high-water mark.
+    backlog_waiters: Vec<Waker>,
     /// Tests play a server's side of channels by taking events here first; an event
     /// returned goes on to the normal dispatch.
     #[cfg(test)]
@@ -83,6 +87,8 @@ impl<E: Engine> Shared<E> {
                 auth_questions: 0,
                 authenticated: None,
                 channels: HashMap::new(),
+                backlog: 0,
+                backlog_waiters: Vec::new(),
                 #[cfg(test)]
                 test_hook: None,
             }),
@@ -109,6 +115,32 @@ impl<E: Engine> State<E> {
     }
 
     /// Asks the driver to run: the engine has new output or input to act on.
+    /// Records the driver's unwritten bytes; writers waiting on them resume once the
+    /// backlog is below the high-water mark.
+    pub(crate) fn set_backlog(&mut self, bytes: usize) {
+        self.backlog = bytes;
+        if bytes < super::driver::WRITE_HIGH_WATER {
+            self.wake_backlog_waiters();
+        }
+    }
+
+    pub(crate) fn wake_backlog_waiters(&mut self) {
+        for waker in self.backlog_waiters.drain(..) {
+            waker.wake();
+        }
+    }
+
+    /// True (and `waker` stored) when channel writers must wait for the stream.
+    pub(crate) fn wait_for_backlog(&mut self, waker: &Waker) -> bool {
+        if self.backlog < super::driver::WRITE_HIGH_WATER {
+            return false;
+        }
+        if !self.backlog_waiters.iter().any(|w| w.will_wake(waker)) {
+            self.backlog_waiters.push(waker.clone());
+        }
+        true
+    }
+
     pub(crate) fn wake_driver(&mut self) {
         if let Some(waker) = self.driver.take() {
             waker.wake();

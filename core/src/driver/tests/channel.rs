@@ -460,8 +460,8 @@ fn stderr_written_by_the_client_reaches_the_server_as_extended_data() {
 
 #[test]
 fn sixteen_channels_at_once_each_get_their_own_bytes_back() {
-    // Together below the driver's 1 MiB transmit high-water mark: with more in
-    // flight both ways, two of our drivers both past it stop reading each other.
+    // Far more in flight both ways than the driver's write high-water mark: two of
+    // our drivers must keep reading each other while their writers wait.
     let rt = TestRuntime::new();
     rt.block_on(async {
         let (client, _server) = logged_in(&rt).await;
@@ -471,7 +471,7 @@ fn sixteen_channels_at_once_each_get_their_own_bytes_back() {
             tasks.push(spawn_join(&rt, async move {
                 let mut channel = client.open_session().await.unwrap();
                 channel.exec("cat").await.unwrap();
-                let data: Vec<u8> = (0..40 * 1024 + usize::from(n))
+                let data: Vec<u8> = (0..700 * 1024 + usize::from(n))
                     .map(|i| (i as u8) ^ n)
                     .collect();
                 let echoed = echo_through(&mut channel, &data).await;
