@@ -36,6 +36,8 @@ struct NewKeys {
 /// State of one key exchange, from our KEXINIT until both NEWKEYS.
 pub(crate) struct KexRound {
     our_init: Vec<u8>,
+    /// The same KEXINIT, decoded, for negotiation.
+    our_kexinit: KexInit,
     /// Sequence number our KEXINIT went out with, to recognise a refusal of it.
     our_init_seq: u32,
     peer_init: Option<Vec<u8>>,
@@ -112,6 +114,7 @@ impl Transport {
         self.send_transport(&our_init);
         self.round = Some(KexRound {
             our_init,
+            our_kexinit: init,
             our_init_seq,
             peer_init: None,
             negotiated: None,
@@ -173,13 +176,10 @@ impl Transport {
             };
             return self.fail(e.into());
         }
-        let ours = match KexInit::decode(&round.our_init) {
-            Ok(k) => k,
-            Err(_) => return self.fail(kex_error("our own KEXINIT does not decode")),
-        };
+        let ours = &round.our_kexinit;
         let (client, server) = match self.role {
-            Role::Client => (&ours, &peer),
-            Role::Server => (&peer, &ours),
+            Role::Client => (ours, &peer),
+            Role::Server => (&peer, ours),
         };
         let first = self.completed_kex == 0;
         if first {
