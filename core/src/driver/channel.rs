@@ -498,7 +498,7 @@ impl<E: Engine> Channel<E> {
     /// Sends EOF once the data written before it has gone out (RFC 4254 §5.3); the
     /// channel stays readable. Sending it twice is harmless.
     ///
-    /// Closing the writer ([`AsyncWrite::poll_close`]) does the same.
+    /// Closing the writer ([`AsyncWrite::poll_close`](futures_io::AsyncWrite::poll_close)) does the same.
     ///
     /// # Errors
     /// The engine's error if the channel is closed.
