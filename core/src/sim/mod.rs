@@ -5,8 +5,13 @@
 //! wire between them. It moves the bytes each engine sends to the other, cut into
 //! chunks at random points; when nothing else can happen it jumps a virtual clock to
 //! the next timer (keepalive, rekey, login grace, ...) and fires it. An hour of
-//! protocol time takes milliseconds, and the same seed gives the same run, byte for
-//! byte, every time.
+//! protocol time takes milliseconds, and the same seed gives the same run every time.
+//!
+//! Same run, same bytes, with one exception: aws-lc generates ML-KEM keys from its
+//! own generator, so when `mlkem768x25519-sha256` (the default key exchange) is
+//! negotiated, the session keys and so every encrypted byte differ between runs,
+//! while what happens, when, and in which chunk sizes stays the same. Put another key
+//! exchange first (e.g. `curve25519-sha256`) where a test compares transcripts.
 //!
 //! Faults are one call away: [`stall`](Simulation::stall) a side (a peer that stops
 //! reading and sending), [`drop_link`](Simulation::drop_link) (both sides see the

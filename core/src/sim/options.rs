@@ -90,7 +90,8 @@ impl Chunking {
 pub struct SimOptions {
     /// Seeds everything random: both engines' random sources, the chunking and the
     /// corruption. The same seed, configurations and calls give byte-identical
-    /// transcripts.
+    /// transcripts (except for an ML-KEM key exchange: see the
+    /// [module documentation](super)).
     pub seed: u64,
     /// How the byte streams are cut.
     pub chunking: Chunking,
