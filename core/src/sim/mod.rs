@@ -10,8 +10,10 @@
 //! Same run, same bytes, with one exception: aws-lc generates ML-KEM keys from its
 //! own generator, so when `mlkem768x25519-sha256` (the default key exchange) is
 //! negotiated, the session keys and so every encrypted byte differ between runs,
-//! while what happens, when, and in which chunk sizes stays the same. Put another key
-//! exchange first (e.g. `curve25519-sha256`) where a test compares transcripts.
+//! while what happens, when, and in which chunk sizes stays the same (unless the run
+//! depends on the values of encrypted bytes, as garbage injected after the key
+//! exchange does). Put another key exchange first (e.g. `curve25519-sha256`) where a
+//! test compares transcripts or injects faults into an encrypted stream.
 //!
 //! Faults are one call away: [`stall`](Simulation::stall) a side (a peer that stops
 //! reading and sending), [`drop_link`](Simulation::drop_link) (both sides see the
