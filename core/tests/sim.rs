@@ -354,3 +354,49 @@ fn a_goal_never_reached_ends_at_the_step_limit() {
         "{result:?}"
     );
 }
+
+#[test]
+fn connected_without_automatic_host_key_answers_times_out() {
+    let options = SimOptions {
+        accept_host_keys: false,
+        ..SimOptions::new(16)
+    };
+    let result = Simulation::connected(
+        ClientConfig::default(),
+        Arc::new(server_config()),
+        options,
+        Login::None,
+    );
+    assert!(
+        matches!(
+            &result,
+            Err(SimError::Closed {
+                side: Side::Client,
+                error: ConnectionError::TimedOut(TimerKind::KeyExchange),
+            })
+        ),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn a_host_key_left_to_the_test_is_reported_as_an_event() {
+    let options = SimOptions {
+        accept_host_keys: false,
+        ..SimOptions::new(17)
+    };
+    let mut sim = Simulation::new(ClientConfig::default(), Arc::new(server_config()), options)
+        .expect("simulation");
+    let mut asked = 0;
+    sim.run_until(|sim| {
+        for event in sim.client_events() {
+            if let sansh_core::Event::HostKey(decision) = event {
+                asked += 1;
+                sim.client().accept_host_key(decision);
+            }
+        }
+        sim.client().key_exchanges() > 0 && sim.server().key_exchanges() > 0
+    })
+    .expect("key exchange");
+    assert_eq!(asked, 1);
+}

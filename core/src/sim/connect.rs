@@ -75,8 +75,9 @@ impl Simulation {
     /// The server side accepts whatever the client offers here: this sets up the
     /// connection, it does not test the server's authentication logic (answer
     /// [`Event::AuthRequest`] yourself for that, after `Login::None`). With
-    /// [`SimOptions::accept_host_keys`] false the host key decision is left to the
-    /// test, and this fails with [`SimError::Stuck`].
+    /// [`SimOptions::accept_host_keys`] false nobody answers the host key decision
+    /// and this fails (the key exchange times out): use [`Simulation::new`] and
+    /// answer it yourself.
     pub fn connected(
         client: ClientConfig,
         server: Arc<ServerConfig>,
