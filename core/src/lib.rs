@@ -32,6 +32,8 @@ mod key_field;
 pub mod keys;
 pub mod known_hosts;
 pub mod sftp;
+#[cfg(any(test, feature = "sim"))]
+pub mod sim;
 mod timer;
 pub mod transport;
 pub mod wire;

@@ -235,7 +235,7 @@ fn established_pair_with(seed: u64, cipher: crate::cipher::CipherAlgorithm) -> P
     let mut config = ClientConfig::default();
     config.transport.algorithms.kex = vec![crate::kex::KexAlgorithm::Curve25519Sha256];
     config.transport.algorithms.ciphers = vec![cipher];
-    let mut pair = Pair::new(config, ed25519_server(TransportConfig::default()), seed);
+    let mut pair = Pair::seeded(config, ed25519_server(TransportConfig::default()), seed);
     pair.handshake();
     pair
 }

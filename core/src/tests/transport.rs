@@ -60,7 +60,7 @@ fn every_combination_with(kex: KexAlgorithm) {
                 mac
             );
             let seed = rng.next_u64();
-            let mut pair = Pair::new(
+            let mut pair = Pair::seeded(
                 client_config(kex, host_key, cipher, mac),
                 server.clone(),
                 seed,
@@ -118,7 +118,7 @@ fn curve25519_ed25519() -> ClientConfig {
 }
 
 fn run_transcript(seed: u64) -> (Vec<u8>, Vec<u8>) {
-    let mut pair = Pair::new(
+    let mut pair = Pair::seeded(
         curve25519_ed25519(),
         ed25519_server(TransportConfig::default()),
         seed,
@@ -127,7 +127,10 @@ fn run_transcript(seed: u64) -> (Vec<u8>, Vec<u8>) {
     pair.exchange_data(5, 5000, &mut SeededRandom::new(seed));
     pair.client.rekey(pair.now);
     pair.exchange_data(5, 5000, &mut SeededRandom::new(seed + 1));
-    (pair.client_sent, pair.server_sent)
+    (
+        pair.transcript(crate::sim::Side::Client).to_vec(),
+        pair.transcript(crate::sim::Side::Server).to_vec(),
+    )
 }
 
 #[test]
@@ -142,7 +145,7 @@ fn same_seed_gives_byte_identical_transcripts() {
 
 #[test]
 fn strict_kex_is_on_when_both_offer_it() {
-    let mut pair = Pair::new(
+    let mut pair = Pair::seeded(
         curve25519_ed25519(),
         ed25519_server(TransportConfig::default()),
         1,
@@ -157,7 +160,7 @@ fn strict_kex_is_off_when_one_side_does_not_offer_it() {
         strict_kex: false,
         ..TransportConfig::default()
     };
-    let mut pair = Pair::new(curve25519_ed25519(), ed25519_server(transport), 1);
+    let mut pair = Pair::seeded(curve25519_ed25519(), ed25519_server(transport), 1);
     pair.handshake();
     assert!(!pair.client.strict_kex() && !pair.server.strict_kex());
     pair.exchange_data(3, 100, &mut SeededRandom::new(1));
@@ -165,7 +168,7 @@ fn strict_kex_is_off_when_one_side_does_not_offer_it() {
 
 #[test]
 fn client_learns_server_sig_algs_from_ext_info() {
-    let mut pair = Pair::new(
+    let mut pair = Pair::seeded(
         curve25519_ed25519(),
         ed25519_server(TransportConfig::default()),
         2,
@@ -178,7 +181,7 @@ fn client_learns_server_sig_algs_from_ext_info() {
 
 #[test]
 fn peer_versions_are_exposed() {
-    let mut pair = Pair::new(
+    let mut pair = Pair::seeded(
         curve25519_ed25519(),
         ed25519_server(TransportConfig::default()),
         3,
@@ -197,7 +200,7 @@ fn peer_versions_are_exposed() {
 fn rekeys_by_bytes_and_keeps_data_intact() {
     let mut config = curve25519_ed25519();
     config.transport.rekey_after_bytes = Some(32 * 1024);
-    let mut pair = Pair::new(config, ed25519_server(TransportConfig::default()), 4);
+    let mut pair = Pair::seeded(config, ed25519_server(TransportConfig::default()), 4);
     pair.handshake();
     let mut rng = SeededRandom::new(4);
     for _ in 0..8 {
@@ -217,7 +220,7 @@ fn outbound_traffic_alone_triggers_rekey_by_bytes() {
     // limit must be checked as it sends, not only as it receives.
     let mut config = curve25519_ed25519();
     config.transport.rekey_after_bytes = Some(32 * 1024);
-    let mut pair = Pair::new(config, ed25519_server(TransportConfig::default()), 12);
+    let mut pair = Pair::seeded(config, ed25519_server(TransportConfig::default()), 12);
     pair.handshake();
     for _ in 0..20 {
         pair.client.send_ignore(&[0; 8 * 1024]);
@@ -234,7 +237,7 @@ fn outbound_traffic_alone_triggers_rekey_by_bytes() {
 
 #[test]
 fn rekeys_by_time() {
-    let mut pair = Pair::new(
+    let mut pair = Pair::seeded(
         curve25519_ed25519(),
         ed25519_server(TransportConfig::default()),
         5,
@@ -250,7 +253,7 @@ fn rekeys_by_time() {
 
 #[test]
 fn data_sent_during_rekey_is_held_then_delivered() {
-    let mut pair = Pair::new(
+    let mut pair = Pair::seeded(
         curve25519_ed25519(),
         ed25519_server(TransportConfig::default()),
         6,
@@ -264,7 +267,7 @@ fn data_sent_during_rekey_is_held_then_delivered() {
 
 #[test]
 fn stalled_key_exchange_times_out() {
-    let mut pair = Pair::new(
+    let mut pair = Pair::seeded(
         curve25519_ed25519(),
         ed25519_server(TransportConfig::default()),
         7,
@@ -283,12 +286,12 @@ fn stalled_key_exchange_times_out() {
 
 #[test]
 fn rejected_host_key_ends_both_sides() {
-    let mut pair = Pair::new(
+    let mut pair = Pair::seeded(
         curve25519_ed25519(),
         ed25519_server(TransportConfig::default()),
         8,
     );
-    pair.accept_host_keys = false;
+    pair.options.accept_host_keys = false;
     pair.drive();
     let decision = pair
         .client_seen
@@ -324,12 +327,12 @@ fn rejected_host_key_ends_both_sides() {
 
 #[test]
 fn dropped_host_key_decision_rejects() {
-    let mut pair = Pair::new(
+    let mut pair = Pair::seeded(
         curve25519_ed25519(),
         ed25519_server(TransportConfig::default()),
         9,
     );
-    pair.accept_host_keys = false;
+    pair.options.accept_host_keys = false;
     pair.drive();
     pair.client_seen
         .events
@@ -343,7 +346,7 @@ fn dropped_host_key_decision_rejects() {
 
 #[test]
 fn userauth_service_is_accepted() {
-    let mut pair = Pair::new(
+    let mut pair = Pair::seeded(
         curve25519_ed25519(),
         ed25519_server(TransportConfig::default()),
         10,
@@ -361,7 +364,7 @@ fn userauth_service_is_accepted() {
 
 #[test]
 fn unknown_service_is_refused() {
-    let mut pair = Pair::new(
+    let mut pair = Pair::seeded(
         curve25519_ed25519(),
         ed25519_server(TransportConfig::default()),
         11,
@@ -383,7 +386,7 @@ fn no_common_cipher_fails_both_sides() {
     client.transport.algorithms.ciphers = vec![CipherAlgorithm::Aes192Ctr];
     let mut transport = TransportConfig::default();
     transport.algorithms.ciphers = vec![CipherAlgorithm::Aes128Gcm];
-    let mut pair = Pair::new(client, ed25519_server(transport), 12);
+    let mut pair = Pair::seeded(client, ed25519_server(transport), 12);
     pair.drive();
     assert!(matches!(
         pair.client_seen.closed(),
@@ -400,7 +403,7 @@ fn no_common_cipher_fails_both_sides() {
 
 #[test]
 fn debug_messages_reach_the_peer() {
-    let mut pair = Pair::new(
+    let mut pair = Pair::seeded(
         curve25519_ed25519(),
         ed25519_server(TransportConfig::default()),
         13,
@@ -416,7 +419,7 @@ fn debug_messages_reach_the_peer() {
 
 #[test]
 fn disconnect_reaches_the_peer_with_its_reason() {
-    let mut pair = Pair::new(
+    let mut pair = Pair::seeded(
         curve25519_ed25519(),
         ed25519_server(TransportConfig::default()),
         14,
@@ -443,7 +446,7 @@ fn compression_round_trip(algorithm: CompressionAlgorithm) {
     client.transport.algorithms.compression = vec![algorithm];
     let mut transport = TransportConfig::default();
     transport.algorithms.compression = vec![CompressionAlgorithm::None, algorithm];
-    let mut pair = Pair::new(client, ed25519_server(transport), 15);
+    let mut pair = Pair::seeded(client, ed25519_server(transport), 15);
     pair.handshake();
     let mut rng = SeededRandom::new(15);
     pair.exchange_data(5, 2000, &mut rng);
@@ -475,7 +478,7 @@ fn delayed_zlib_compression_starts_after_auth_success() {
 
 #[test]
 fn server_initiated_rekey_completes() {
-    let mut pair = Pair::new(
+    let mut pair = Pair::seeded(
         curve25519_ed25519(),
         ed25519_server(TransportConfig::default()),
         16,
@@ -490,7 +493,7 @@ fn server_initiated_rekey_completes() {
 
 #[test]
 fn simultaneous_rekeys_merge_into_one_exchange() {
-    let mut pair = Pair::new(
+    let mut pair = Pair::seeded(
         curve25519_ed25519(),
         ed25519_server(TransportConfig::default()),
         17,
@@ -519,7 +522,7 @@ fn rekey_with_group_exchange_and_strict_kex_resets_sequence_numbers() {
         CipherAlgorithm::Aes128Ctr,
         Some(MacAlgorithm::HmacSha256),
     );
-    let mut pair = Pair::new(config, all_host_keys_server(), 18);
+    let mut pair = Pair::seeded(config, all_host_keys_server(), 18);
     pair.handshake();
     assert!(pair.client.strict_kex());
     let mut rng = SeededRandom::new(18);

@@ -78,10 +78,9 @@ impl<B: Backend> SftpPair<B> {
         assert!(self.client.is_ready());
     }
 
+    /// The simulation's default cuts: often tiny, sometimes up to 64 KiB.
     fn chunk_len(&mut self, available: usize) -> usize {
-        let r = self.chunks.next_u64();
-        let max = if r % 4 == 0 { 16 } else { 64 * 1024 };
-        (1 + (r >> 8) as usize % max).min(available)
+        crate::sim::Chunking::Mixed.next_len(&mut self.chunks, available)
     }
 
     /// Moves bytes and answers requests until nothing moves.

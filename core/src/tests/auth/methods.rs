@@ -84,7 +84,7 @@ fn rejected_password_reports_failure_and_allows_another_try() {
 #[test]
 fn attempt_can_start_before_the_key_exchange_finishes() {
     let server = Arc::new(ed25519_server_config());
-    let mut pair = Pair::new(ClientConfig::default(), server, 104);
+    let mut pair = Pair::seeded(ClientConfig::default(), server, 104);
     pair.client
         .auth()
         .password("alice", password("pw"))
@@ -154,7 +154,7 @@ fn forced_algorithm_overrides_the_choice() {
 fn rsa_key_without_an_acceptable_algorithm_fails_locally() {
     let mut config = ClientConfig::default();
     config.auth.publickey_algorithms = vec![SignatureAlgorithm::Ed25519];
-    let mut pair = Pair::new(config, Arc::new(ed25519_server_config()), 108);
+    let mut pair = Pair::seeded(config, Arc::new(ed25519_server_config()), 108);
     pair.handshake();
     let credential = PublicKeyCredential::from_private_key(user_key(KeyType::Rsa));
     pair.client.auth().publickey("alice", credential).unwrap();
@@ -546,7 +546,7 @@ fn delayed_compression_starts_with_real_authentication() {
     client.transport.algorithms.compression = vec![CompressionAlgorithm::ZlibOpenssh];
     let mut server = ed25519_server_config();
     server.transport.algorithms.compression = vec![CompressionAlgorithm::ZlibOpenssh];
-    let mut pair = Pair::new(client, Arc::new(server), 122);
+    let mut pair = Pair::seeded(client, Arc::new(server), 122);
     pair.handshake();
     pair.password_round("alice", "pw", false);
     pair.password_round("alice", "pw", true);

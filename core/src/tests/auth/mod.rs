@@ -51,7 +51,7 @@ pub(crate) fn password(text: &str) -> Zeroizing<String> {
 
 /// A pair whose server has `config`, with the key exchange done.
 pub(crate) fn auth_pair(config: ServerConfig, seed: u64) -> Pair {
-    let mut pair = Pair::new(ClientConfig::default(), Arc::new(config), seed);
+    let mut pair = Pair::seeded(ClientConfig::default(), Arc::new(config), seed);
     pair.handshake();
     pair
 }

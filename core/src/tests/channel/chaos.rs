@@ -142,7 +142,7 @@ impl Chaos {
             _ => {
                 let rounds = self.pick(6);
                 for _ in 0..rounds {
-                    self.pair.step();
+                    self.pair.round();
                     self.handle_events();
                 }
             }
@@ -178,9 +178,9 @@ impl Chaos {
             for id in ids {
                 self.read(id);
             }
-            if !self.pair.step() {
+            if !self.pair.round() {
                 self.pair.drive();
-                if self.pair.to_client.is_empty() && self.pair.to_server.is_empty() {
+                if self.pair.in_flight() == 0 {
                     return;
                 }
             }
@@ -199,7 +199,7 @@ fn tight(seed: u64) -> Pair {
     let mut client = client_config(ConnectionConfig::default());
     client.transport = transport.clone();
     let server = server_config_with(transport, ConnectionConfig::default());
-    let mut pair = Pair::new(client, server, seed);
+    let mut pair = Pair::seeded(client, server, seed);
     pair.handshake();
     pair.client.mark_authenticated(pair.now);
     pair.server.mark_authenticated(pair.now);

@@ -285,7 +285,7 @@ fn opening_past_our_own_limit_fails_locally() {
 
 #[test]
 fn opening_before_authentication_is_refused() {
-    let mut pair = Pair::new(
+    let mut pair = Pair::seeded(
         ClientConfig::default(),
         server_config(ConnectionConfig::default()),
         14,

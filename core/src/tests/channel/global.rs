@@ -27,7 +27,7 @@ fn keepalive(interval: u64) -> ConnectionConfig {
 
 #[test]
 fn the_server_announces_its_host_keys_after_authentication() {
-    let mut pair = Pair::new(
+    let mut pair = Pair::seeded(
         ClientConfig::default(),
         server_config(ConnectionConfig::default()),
         60,
@@ -51,7 +51,7 @@ fn host_key_announcement_can_be_turned_off() {
         announce_host_keys: false,
         ..ConnectionConfig::default()
     };
-    let mut pair = Pair::new(ClientConfig::default(), server_config(server), 61);
+    let mut pair = Pair::seeded(ClientConfig::default(), server_config(server), 61);
     pair.handshake();
     pair.client.mark_authenticated(pair.now);
     pair.server.mark_authenticated(pair.now);

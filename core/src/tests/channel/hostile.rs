@@ -231,7 +231,7 @@ fn a_global_reply_to_no_request_disconnects() {
 
 #[test]
 fn connection_messages_before_authentication_disconnect() {
-    let mut pair = Pair::new(
+    let mut pair = Pair::seeded(
         ClientConfig::default(),
         server_config(ConnectionConfig::default()),
         92,

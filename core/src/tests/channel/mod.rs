@@ -55,7 +55,7 @@ fn client_config(connection: ConnectionConfig) -> ClientConfig {
 /// A pair past the key exchange with the connection protocol started on both sides
 /// (standing in for user authentication), and the events so far cleared.
 fn connected_with(client: ConnectionConfig, server: ConnectionConfig, seed: u64) -> Pair {
-    let mut pair = Pair::new(client_config(client), server_config(server), seed);
+    let mut pair = Pair::seeded(client_config(client), server_config(server), seed);
     pair.handshake();
     pair.client.mark_authenticated(pair.now);
     pair.server.mark_authenticated(pair.now);

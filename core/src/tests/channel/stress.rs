@@ -105,7 +105,7 @@ fn fifty_channels_move_a_mebibyte_each_way_intact() {
 fn data_crosses_rekeys_intact() {
     let mut client = client_config(ConnectionConfig::default());
     client.transport.rekey_after_bytes = Some(256 * 1024);
-    let mut pair = Pair::new(client, server_config(ConnectionConfig::default()), 101);
+    let mut pair = Pair::seeded(client, server_config(ConnectionConfig::default()), 101);
     pair.handshake();
     pair.client.mark_authenticated(pair.now);
     pair.server.mark_authenticated(pair.now);
@@ -128,7 +128,7 @@ fn a_rekey_with_a_tiny_hold_back_queue_loses_nothing() {
     let mut transport = crate::config::TransportConfig::default();
     transport.limits.max_queued_during_kex = 4096;
     let server = server_config_with(transport, ConnectionConfig::default());
-    let mut pair = Pair::new(client, server, 102);
+    let mut pair = Pair::seeded(client, server, 102);
     pair.handshake();
     pair.client.mark_authenticated(pair.now);
     pair.server.mark_authenticated(pair.now);
@@ -143,12 +143,15 @@ fn the_same_seed_gives_identical_channel_transcripts() {
         // Post-quantum key exchanges draw from aws-lc's own generator; X25519 does not.
         let mut client = client_config(ConnectionConfig::default());
         client.transport.algorithms.kex = vec![crate::kex::KexAlgorithm::Curve25519Sha256];
-        let mut pair = Pair::new(client, server_config(ConnectionConfig::default()), 103);
+        let mut pair = Pair::seeded(client, server_config(ConnectionConfig::default()), 103);
         pair.handshake();
         pair.client.mark_authenticated(pair.now);
         pair.server.mark_authenticated(pair.now);
         let pair = move_data(pair, 3, 100_000, 103);
-        (pair.client_sent, pair.server_sent)
+        (
+            pair.transcript(crate::sim::Side::Client).to_vec(),
+            pair.transcript(crate::sim::Side::Server).to_vec(),
+        )
     };
     assert!(run() == run());
 }
@@ -160,7 +163,7 @@ fn messages_held_back_in_a_rekey_are_not_overtaken_after_our_newkeys() {
     let mut client = client_config(ConnectionConfig::default());
     client.transport = transport.clone();
     let server = server_config_with(transport, ConnectionConfig::default());
-    let mut pair = Pair::new(client, server, 104);
+    let mut pair = Pair::seeded(client, server, 104);
     pair.handshake();
     pair.client.mark_authenticated(pair.now);
     pair.server.mark_authenticated(pair.now);
