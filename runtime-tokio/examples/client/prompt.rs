@@ -1,0 +1,171 @@
+//! Asking the user: passwords, keyboard-interactive answers, key passphrases and
+//! host key confirmations, from the terminal (echo off for secrets) or from the
+//! `SSH_ASKPASS` program, following ssh's rules (ssh(1), ENVIRONMENT):
+//!
+//! - the terminal is `/dev/tty`; passphrases of key files also need stdin to be a
+//!   terminal, else they go to askpass;
+//! - askpass is allowed when `DISPLAY` or `WAYLAND_DISPLAY` is set;
+//! - `SSH_ASKPASS_REQUIRE=force` uses askpass always, `prefer` whenever allowed,
+//!   `never` never;
+//! - the program is `SSH_ASKPASS` (default `/usr/bin/ssh-askpass`), run with the
+//!   prompt as its argument; what it prints is the answer, a failing exit is none;
+//!   `SSH_ASKPASS_PROMPT=confirm` marks a yes/no question.
+//!
+//! `BatchMode` asks nothing. Everything here blocks: callers run it on a blocking
+//! thread.
+
+use std::ffi::OsString;
+use std::fs::{File, OpenOptions};
+use std::io::{self, IsTerminal, Read, Write};
+use std::process::{Command, Stdio};
+
+use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
+use zeroize::Zeroizing;
+
+/// The askpass program when `SSH_ASKPASS` is unset (Debian's path).
+const DEFAULT_ASKPASS: &str = "/usr/bin/ssh-askpass";
+
+/// The longest answer read from the terminal.
+const MAX_ANSWER: usize = 1024;
+
+/// What is asked, which decides where ssh may ask it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Question {
+    /// A password or keyboard-interactive prompt: the terminal, else askpass.
+    Secret,
+    /// A prompt the server marked as echoed.
+    Echoed,
+    /// A key file's passphrase: the terminal only when stdin is one.
+    Passphrase,
+    /// A yes/no question (a new host key), echoed.
+    Confirm,
+}
+
+/// Where answers come from.
+#[derive(Debug, Clone)]
+pub(crate) struct Prompter {
+    batch_mode: bool,
+    askpass_allowed: bool,
+    askpass_forced: bool,
+    askpass: OsString,
+}
+
+impl Prompter {
+    /// Reads the environment as ssh does.
+    pub(crate) fn from_env(batch_mode: bool) -> Self {
+        let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+        let mut askpass_allowed = set("DISPLAY") || set("WAYLAND_DISPLAY");
+        let mut askpass_forced = false;
+        match std::env::var("SSH_ASKPASS_REQUIRE")
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "force" => {
+                askpass_allowed = true;
+                askpass_forced = true;
+            }
+            "prefer" => askpass_forced = askpass_allowed,
+            "never" => askpass_allowed = false,
+            _ => {}
+        }
+        Self {
+            batch_mode,
+            askpass_allowed,
+            askpass_forced,
+            askpass: std::env::var_os("SSH_ASKPASS")
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| DEFAULT_ASKPASS.into()),
+        }
+    }
+
+    /// Whether the user may be asked at all (not `BatchMode`).
+    pub(crate) fn interactive(&self) -> bool {
+        !self.batch_mode
+    }
+
+    /// Asks `prompt`; `None` when nobody can answer or the user gave up.
+    pub(crate) fn ask(&self, prompt: &str, question: Question) -> Option<Zeroizing<String>> {
+        if self.batch_mode {
+            return None;
+        }
+        let tty = if self.askpass_forced {
+            None
+        } else if question == Question::Passphrase && !io::stdin().is_terminal() {
+            None
+        } else {
+            OpenOptions::new().read(true).write(true).open("/dev/tty").ok()
+        };
+        match tty {
+            Some(tty) => read_from_terminal(tty, prompt, question).ok().flatten(),
+            None if self.askpass_allowed => self.run_askpass(prompt, question),
+            None => None,
+        }
+    }
+
+    fn run_askpass(&self, prompt: &str, question: Question) -> Option<Zeroizing<String>> {
+        let mut command = Command::new(&self.askpass);
+        command
+            .arg(prompt)
+            .stdin(Stdio::null())
+            .stderr(Stdio::inherit())
+            .stdout(Stdio::piped());
+        if question == Question::Confirm {
+            command.env("SSH_ASKPASS_PROMPT", "confirm");
+        } else {
+            command.env_remove("SSH_ASKPASS_PROMPT");
+        }
+        let output = command.output().ok()?;
+        let answer = Zeroizing::new(output.stdout);
+        if !output.status.success() {
+            return None;
+        }
+        let text = std::str::from_utf8(&answer).ok()?;
+        let line = text.split(['\r', '\n']).next().unwrap_or_default();
+        Some(Zeroizing::new(line.to_owned()))
+    }
+}
+
+/// Reads one line from the terminal, with echo off unless the question is echoed;
+/// the terminal's modes are restored before returning.
+fn read_from_terminal(
+    mut tty: File,
+    prompt: &str,
+    question: Question,
+) -> io::Result<Option<Zeroizing<String>>> {
+    let echo = matches!(question, Question::Echoed | Question::Confirm);
+    let saved = tcgetattr(&tty)?;
+    if !echo {
+        let mut quiet = saved.clone();
+        quiet.local_modes.remove(LocalModes::ECHO);
+        quiet.local_modes.insert(LocalModes::ECHONL);
+        tcsetattr(&tty, OptionalActions::Flush, &quiet)?;
+    }
+    let answer = tty
+        .write_all(prompt.as_bytes())
+        .and_then(|()| tty.flush())
+        .and_then(|()| read_line(&mut tty));
+    if !echo {
+        tcsetattr(&tty, OptionalActions::Flush, &saved)?;
+    }
+    answer
+}
+
+/// Bytes up to a newline; `None` at end of input before any newline.
+fn read_line(tty: &mut File) -> io::Result<Option<Zeroizing<String>>> {
+    let mut line = Zeroizing::new(Vec::new());
+    let mut byte = [0u8; 1];
+    loop {
+        if tty.read(&mut byte)? == 0 {
+            return Ok(None);
+        }
+        match byte[0] {
+            b'\n' | b'\r' => break,
+            b if line.len() < MAX_ANSWER => line.push(b),
+            _ => {}
+        }
+    }
+    Ok(Some(Zeroizing::new(
+        String::from_utf8_lossy(&line).into_owned(),
+    )))
+}
