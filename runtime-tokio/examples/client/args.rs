@@ -481,7 +481,12 @@ fn algorithm_list<T: Copy + PartialEq>(
             if found.is_empty() && !pattern.contains(['*', '?']) {
                 return Err(format!("{option}: unsupported algorithm {pattern:?}"));
             }
-            out.extend(found.into_iter().filter(|a| !out.contains(a)).collect::<Vec<_>>());
+            out.extend(
+                found
+                    .into_iter()
+                    .filter(|a| !out.contains(a))
+                    .collect::<Vec<_>>(),
+            );
         }
         Ok(out)
     };
@@ -590,7 +595,10 @@ mod tests {
     #[test]
     fn destination_forms_give_user_host_and_port() {
         let o = options(&["ssh://bob@[::1]:2222", "uname", "-a"]);
-        assert_eq!((o.user.as_str(), o.host.as_str(), o.port), ("bob", "::1", 2222));
+        assert_eq!(
+            (o.user.as_str(), o.host.as_str(), o.port),
+            ("bob", "::1", 2222)
+        );
         assert_eq!(o.command.as_deref(), Some("uname -a"));
         let o = options(&["-l", "carol", "bob@example.org"]);
         assert_eq!(o.user, "carol");
@@ -599,11 +607,18 @@ mod tests {
     #[test]
     fn algorithm_lists_replace_append_remove_and_prepend() {
         let o = options(&["-c", "aes128-ctr,aes256-ctr", "h"]);
-        assert_eq!(o.ciphers, [CipherAlgorithm::Aes128Ctr, CipherAlgorithm::Aes256Ctr]);
+        assert_eq!(
+            o.ciphers,
+            [CipherAlgorithm::Aes128Ctr, CipherAlgorithm::Aes256Ctr]
+        );
         let o = options(&["-o", "KexAlgorithms=+diffie-hellman-group14-sha1", "h"]);
         assert_eq!(o.kex.last(), Some(&KexAlgorithm::DhGroup14Sha1));
         let o = options(&["-o", "MACs=-*-etm@openssh.com", "h"]);
-        assert!(o.macs.iter().all(|m| !m.name().ends_with("-etm@openssh.com")));
+        assert!(
+            o.macs
+                .iter()
+                .all(|m| !m.name().ends_with("-etm@openssh.com"))
+        );
         let o = options(&["-o", "Ciphers=^aes256-ctr", "h"]);
         assert_eq!(o.ciphers.first(), Some(&CipherAlgorithm::Aes256Ctr));
     }

@@ -109,7 +109,10 @@ async fn run(options: &Options) -> i32 {
         }
     }
     let password_allowed = handler.verdict() != Some(Verdict::TrustedDespiteChange);
-    match conn.authenticate(&login(options, password_allowed), &*handler).await {
+    match conn
+        .authenticate(&login(options, password_allowed), &*handler)
+        .await
+    {
         Ok(method) => {
             if options.log_level >= LogLevel::Verbose {
                 eprintln!(

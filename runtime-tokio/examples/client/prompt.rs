@@ -89,13 +89,18 @@ impl Prompter {
         if self.batch_mode {
             return None;
         }
-        let tty = if self.askpass_forced {
-            None
-        } else if question == Question::Passphrase && !io::stdin().is_terminal() {
-            None
-        } else {
-            OpenOptions::new().read(true).write(true).open("/dev/tty").ok()
-        };
+        // A key's passphrase may come from the terminal only when stdin is one.
+        let terminal_allowed =
+            !self.askpass_forced && (question != Question::Passphrase || io::stdin().is_terminal());
+        let tty = terminal_allowed
+            .then(|| {
+                OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .open("/dev/tty")
+                    .ok()
+            })
+            .flatten();
         match tty {
             Some(tty) => read_from_terminal(tty, prompt, question).ok().flatten(),
             None if self.askpass_allowed => self.run_askpass(prompt, question),

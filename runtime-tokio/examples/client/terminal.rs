@@ -4,8 +4,8 @@
 use std::io::{self, IsTerminal};
 
 use rustix::termios::{
-    ControlModes, InputModes, LocalModes, OptionalActions, OutputModes, SpecialCodeIndex,
-    Termios, tcgetattr, tcgetwinsize, tcsetattr,
+    ControlModes, InputModes, LocalModes, OptionalActions, OutputModes, SpecialCodeIndex, Termios,
+    tcgetattr, tcgetwinsize, tcsetattr,
 };
 use sansh_tokio::core::channel::{PtyRequest, TerminalMode, TerminalModes};
 

@@ -1,0 +1,154 @@
+//! The client on a real local terminal: util-linux `script` runs a shell script on
+//! a fresh pty, which sets the terminal up, runs the client with `-t`, and saves
+//! `stty -g` before and after, so the tests can see what the remote pty got and
+//! that the local terminal came back as it was.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::support::{Setup, example, run, setup, text};
+
+/// Where `script` lives and the Debian package that has it.
+const SCRIPT: &str = "/usr/bin/script";
+const SCRIPT_PACKAGE: &str = "bsdutils";
+
+/// The client's options for the shell script, trusting sshd (the destination and
+/// command follow).
+fn client_line(setup: &Setup) -> String {
+    let known_hosts = setup.trusted();
+    format!(
+        "'{}' -p {} -l {} -i '{}' -o 'UserKnownHostsFile={}' -o GlobalKnownHostsFile=none",
+        example().display(),
+        setup.sshd.port(),
+        setup.user,
+        setup.key_file.display(),
+        known_hosts.display(),
+    )
+}
+
+/// Runs `body` (a shell script, with `typed` typed on the terminal; `$CLIENT` is the client's command line, to `eval`,
+/// with `exec` in a background job so that `$!` is the client) on a new terminal
+/// under `script`; returns what the terminal showed and the script's dir.
+fn on_terminal(setup: &Setup, body: &str, typed: &str) -> (String, PathBuf) {
+    assert!(
+        Path::new(SCRIPT).exists(),
+        "{SCRIPT} is missing: install the {SCRIPT_PACKAGE} package"
+    );
+    let dir = setup.dir.path().to_path_buf();
+    let script = format!(
+        "cd '{}'\nCLIENT=\"{}\"\n{body}\n",
+        dir.display(),
+        client_line(setup).replace('"', "\\\""),
+    );
+    let path = setup
+        .dir
+        .write("terminal.sh", script)
+        .expect("write script");
+    let mut command = Command::new(SCRIPT);
+    command
+        .arg("-qec")
+        .arg(format!("sh '{}'", path.display()))
+        .arg("/dev/null")
+        .env("TERM", "xterm-sansh")
+        .env("HOME", &dir)
+        .env_remove("SSH_AUTH_SOCK")
+        .env_remove("SSH_ASKPASS")
+        .env_remove("DISPLAY");
+    let output = run(&mut command, typed.as_bytes().to_vec());
+    let shown = text(&output.stdout);
+    assert!(output.status.success(), "script failed: {shown}");
+    (shown, dir)
+}
+
+/// The terminal's settings before and after the client ran are the same.
+fn assert_restored(dir: &Path) {
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect("stty -g output");
+    let (before, after) = (read("before"), read("after"));
+    assert!(!before.is_empty());
+    assert_eq!(before, after, "the terminal was not restored");
+}
+
+#[test]
+fn the_remote_pty_gets_the_terminal_size_modes_and_term_and_raw_mode_ends() {
+    let setup = setup();
+    let (shown, dir) = on_terminal(
+        &setup,
+        "stty rows 40 cols 100 intr ^B\n\
+         stty -g > before\n\
+         eval \"$CLIENT -t 127.0.0.1\" \"'stty size; stty -a; echo TERM=\\$TERM'\"\n\
+         echo \"code=$?\"\n\
+         stty -g > after",
+        "",
+    );
+    assert!(shown.contains("40 100\r\n"), "{shown}");
+    assert!(shown.contains("intr = ^B;"), "{shown}");
+    assert!(shown.contains("TERM=xterm-sansh\r\n"), "{shown}");
+    assert!(shown.contains("code=0"), "{shown}");
+    assert_restored(&dir);
+}
+
+#[test]
+fn a_terminal_size_change_reaches_the_remote_pty() {
+    let setup = setup();
+    // The remote command reports its size on SIGWINCH; the script resizes once the
+    // command has said it is ready (read through a fifo: no sleeping).
+    let (shown, dir) = on_terminal(
+        &setup,
+        "stty rows 40 cols 100\n\
+         stty -g > before\n\
+         mkfifo fifo\n\
+         eval \"exec $CLIENT -t 127.0.0.1\" \"'trap \\\"stty size; exit 4\\\" WINCH; echo ready; while :; do sleep 1; done'\" < /dev/tty > fifo 2>&1 &\n\
+         pid=$!\n\
+         exec 3< fifo\n\
+         read -r line <&3\n\
+         stty rows 50 cols 90\n\
+         kill -WINCH $pid\n\
+         cat <&3\n\
+         wait $pid\n\
+         echo \"code=$?\"\n\
+         stty -g > after",
+        "",
+    );
+    assert!(shown.contains("50 90\r\n"), "{shown}");
+    assert!(shown.contains("code=4"), "{shown}");
+    assert_restored(&dir);
+}
+
+#[test]
+fn sigterm_restores_the_terminal_and_exits_255() {
+    let setup = setup();
+    let (shown, dir) = on_terminal(
+        &setup,
+        "stty -g > before\n\
+         mkfifo fifo\n\
+         eval \"exec $CLIENT -t 127.0.0.1\" \"'echo ready; while :; do sleep 1; done'\" < /dev/tty > fifo 2>&1 &\n\
+         pid=$!\n\
+         exec 3< fifo\n\
+         read -r line <&3\n\
+         kill -TERM $pid\n\
+         cat <&3\n\
+         wait $pid\n\
+         echo \"code=$?\"\n\
+         stty -g > after",
+        "",
+    );
+    assert!(shown.contains("Killed by signal TERM."), "{shown}");
+    assert!(shown.contains("code=255"), "{shown}");
+    assert_restored(&dir);
+}
+
+#[test]
+fn without_a_command_a_shell_runs_on_a_pty_and_reads_what_is_typed() {
+    let setup = setup();
+    let (shown, dir) = on_terminal(
+        &setup,
+        "stty -g > before\n\
+         eval \"$CLIENT 127.0.0.1\"\n\
+         echo \"code=$?\"\n\
+         stty -g > after",
+        "echo $((6*7)); exit 5\n",
+    );
+    assert!(shown.contains("42\r\n"), "{shown}");
+    assert!(shown.contains("code=5"), "{shown}");
+    assert_restored(&dir);
+}
