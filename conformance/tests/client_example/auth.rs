@@ -5,7 +5,7 @@ use std::process::Output;
 use sansh_conformance::openssh::Sshd;
 
 use crate::peers::{self, KEY_TYPES, KeyFile, PASSPHRASE, SshAgent, TEST_PASSWORD, TEST_USER};
-use crate::support::{LOG_WAIT, Setup, askpass, run, setup, setup_with, text};
+use crate::support::{LOG_WAIT, Setup, askpass, run, setup, setup_with, text, without_terminal};
 
 fn pam_sshd() -> Setup {
     peers::require_test_user().expect("the PAM test account");
@@ -136,4 +136,18 @@ fn keys_in_the_agent_log_in() {
         .sshd
         .wait_for_log(&format!("Accepted publickey for {}", setup.user), LOG_WAIT)
         .expect("sshd logs the login");
+}
+
+#[test]
+fn without_a_terminal_askpass_answers_when_display_is_set() {
+    let setup = pam_sshd();
+    let (askpass, log) = askpass(&setup.dir, TEST_PASSWORD);
+    let mut command = setup.client(&setup.trusted());
+    command
+        .args(["-l", TEST_USER, "127.0.0.1", "true"])
+        .env("SSH_ASKPASS", &askpass)
+        .env("DISPLAY", ":99");
+    let output = run(&mut without_terminal(&command), Vec::new());
+    assert_logged_in_as_the_test_user(&output);
+    assert!(log.exists(), "askpass was not run");
 }

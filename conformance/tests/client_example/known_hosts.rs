@@ -6,7 +6,7 @@ use sansh_conformance::openssh::{SSH, SSH_KEYGEN};
 use sansh_core::crypto::SystemRandom;
 use sansh_core::keys::{KeyType, PrivateKey};
 
-use crate::support::{askpass, option, run, setup, text};
+use crate::support::{askpass, option, run, setup, text, without_terminal};
 
 #[test]
 fn an_unknown_host_is_refused_with_strict_checking() {
@@ -221,4 +221,39 @@ fn ask_takes_the_new_host_key_confirmation_from_askpass() {
         "{asked}"
     );
     assert!(known_hosts.exists(), "the confirmed key is recorded");
+}
+
+#[test]
+fn a_host_known_by_its_ecdsa_key_alone_is_asked_for_that_key() {
+    let setup = setup();
+    let ecdsa = setup
+        .sshd
+        .host_keys()
+        .iter()
+        .find(|k| k.algorithm() == "ecdsa-sha2-nistp256")
+        .expect("sshd has an ECDSA P-256 host key");
+    let line = format!("[127.0.0.1]:{} {}\n", setup.sshd.port(), ecdsa.public);
+    let known_hosts = setup.dir.write("known_hosts", line).expect("write");
+    // Ed25519 comes first by default; a known ECDSA key must win, or the host
+    // would look changed.
+    let output = run(
+        setup
+            .keyed(&known_hosts)
+            .args(["-o", "StrictHostKeyChecking=yes", "127.0.0.1", "exit 12"]),
+        Vec::new(),
+    );
+    assert_eq!(output.status.code(), Some(12), "{}", text(&output.stderr));
+}
+
+#[test]
+fn without_a_terminal_or_askpass_an_unknown_host_is_refused_by_default() {
+    let setup = setup();
+    let known_hosts = setup.dir.join("known_hosts");
+    let mut command = setup.keyed(&known_hosts);
+    command.args(["127.0.0.1", "echo ran"]);
+    let output = run(&mut without_terminal(&command), Vec::new());
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(255), "{stderr}");
+    assert!(stderr.contains("Host key verification failed."), "{stderr}");
+    assert!(!known_hosts.exists());
 }

@@ -191,3 +191,25 @@ pub(crate) fn askpass(dir: &ScratchDir, answer: &str) -> (PathBuf, PathBuf) {
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700)).expect("chmod");
     (path, log)
 }
+
+/// `command` in a new session under `setsid -w`, so without a controlling terminal
+/// (`/dev/tty` cannot be opened), as under cron or a CI runner.
+pub(crate) fn without_terminal(command: &Command) -> Command {
+    let setsid = "/usr/bin/setsid";
+    assert!(
+        Path::new(setsid).exists(),
+        "{setsid} is missing: install the util-linux package"
+    );
+    let mut detached = Command::new(setsid);
+    detached
+        .arg("-w")
+        .arg(command.get_program())
+        .args(command.get_args());
+    for (name, value) in command.get_envs() {
+        match value {
+            Some(value) => detached.env(name, value),
+            None => detached.env_remove(name),
+        };
+    }
+    detached
+}

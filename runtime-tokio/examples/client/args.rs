@@ -120,6 +120,8 @@ pub(crate) struct Options {
     pub(crate) identity_agent: Option<PathBuf>,
     pub(crate) kex: Vec<KexAlgorithm>,
     pub(crate) host_key_algorithms: Vec<SignatureAlgorithm>,
+    /// Whether `HostKeyAlgorithms` was given (else the order follows known_hosts).
+    pub(crate) host_key_algorithms_given: bool,
     pub(crate) ciphers: Vec<CipherAlgorithm>,
     pub(crate) macs: Vec<MacAlgorithm>,
     pub(crate) compression: bool,
@@ -250,6 +252,7 @@ impl Options {
                 SignatureAlgorithm::ALL,
                 SignatureAlgorithm::name,
             )?,
+            host_key_algorithms_given: set.host_key_algorithms.is_some(),
             ciphers: algorithm_list(
                 "Ciphers",
                 ciphers.as_deref(),

@@ -2,12 +2,14 @@
 //! known_hosts check, passwords, prompts and passphrases by the user.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use sansh_tokio::ClientHandler;
 use sansh_tokio::core::auth::{KeyboardInteractivePrompt, Zeroizing};
 use sansh_tokio::core::keys::PublicKey;
 
+use crate::args::LogLevel;
 use crate::known_hosts::{HostKeyCheck, Verdict};
 use crate::prompt::{Prompter, Question};
 
@@ -18,15 +20,25 @@ pub(crate) struct Handler {
     /// `user@host`, as ssh's password prompt names the account.
     account: String,
     verdict: Mutex<Option<Verdict>>,
+    /// Passwords asked so far: each after the first follows a refusal.
+    passwords_asked: AtomicU32,
+    log_level: LogLevel,
 }
 
 impl Handler {
-    pub(crate) fn new(check: HostKeyCheck, prompter: Prompter, account: String) -> Arc<Self> {
+    pub(crate) fn new(
+        check: HostKeyCheck,
+        prompter: Prompter,
+        account: String,
+        log_level: LogLevel,
+    ) -> Arc<Self> {
         Arc::new(Self {
             check,
             prompter,
             account,
             verdict: Mutex::new(None),
+            passwords_asked: AtomicU32::new(0),
+            log_level,
         })
     }
 
@@ -61,6 +73,9 @@ impl ClientHandler for Handler {
     }
 
     async fn password(&self, _user: &str) -> Option<Zeroizing<String>> {
+        if self.passwords_asked.fetch_add(1, Ordering::Relaxed) > 0 && self.prompter.interactive() {
+            eprintln!("Permission denied, please try again.");
+        }
         let prompt = format!("{}'s password: ", self.account);
         self.blocking(move |p| p.ask(&prompt, Question::Secret))
             .await
@@ -113,6 +128,8 @@ impl ClientHandler for Handler {
     }
 
     fn banner(&self, text: &str) {
-        eprint!("{text}");
+        if self.log_level >= LogLevel::Info {
+            eprint!("{text}");
+        }
     }
 }

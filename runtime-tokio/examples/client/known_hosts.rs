@@ -74,6 +74,26 @@ impl HostKeyCheck {
         host_port_name(&self.host, self.port)
     }
 
+    /// The types of the keys recorded for the host (plain lines only), in file
+    /// order: ssh asks for those first, so that a host known by its ECDSA key is not
+    /// met with a new Ed25519 key that would look like a change.
+    pub(crate) fn known_key_types(&self) -> Vec<KeyType> {
+        let mut types = Vec::new();
+        for path in self.user_files.iter().chain(&self.global_files) {
+            let known = KnownHosts::parse(&read_or_empty(path));
+            let recorded = known
+                .find(&self.host, self.port)
+                .filter(|entry| entry.marker().is_none())
+                .filter_map(|entry| entry.key().public_key().map(PublicKey::key_type));
+            for key_type in recorded {
+                if !types.contains(&key_type) {
+                    types.push(key_type);
+                }
+            }
+        }
+        types
+    }
+
     /// Judges `key`, asking the user or recording it as the policy says. Blocks (file
     /// reads, prompts).
     pub(crate) fn verify(&self, key: &PublicKey, prompter: &Prompter) -> Verdict {

@@ -78,12 +78,21 @@ fn main() {
 async fn run(options: &Options) -> i32 {
     let prompter = Prompter::from_env(options.batch_mode);
     let account = format!("{}@{}", options.user, options.host);
-    let handler = Handler::new(HostKeyCheck::new(options), prompter, account);
+    let check = HostKeyCheck::new(options);
+    let mut config = client_config(options);
+    if !options.host_key_algorithms_given {
+        // As ssh does: the algorithms of keys already on record for the host first.
+        let known = check.known_key_types();
+        config
+            .transport
+            .algorithms
+            .host_key
+            .sort_by_key(|algorithm| !known.contains(&algorithm.key_type()));
+    }
+    let handler = Handler::new(check, prompter, account, options.log_level);
     let timeout = options.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
     let address = (options.host.as_str(), options.port);
-    let connected =
-        sansh_tokio::connect_timeout(address, timeout, client_config(options), handler.clone())
-            .await;
+    let connected = sansh_tokio::connect_timeout(address, timeout, config, handler.clone()).await;
     let conn = match connected {
         Ok(conn) => conn,
         // The check has said why already.
@@ -218,7 +227,13 @@ async fn session(options: &Options, conn: &Connection) -> Result<i32, String> {
     let relayed = session::relay(&mut channel, !options.null_stdin, pty).await;
     // Before anything else is printed: messages need a cooked terminal.
     drop(raw);
-    let ended = relayed.map_err(|e| format!("connection to {} lost: {e}", options.host))?;
+    let ended = match relayed {
+        Ok(ended) => ended,
+        // Our stdout or stderr was closed (`client host yes | head -1`): nothing to
+        // say, and nowhere to say it.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => return Ok(FAILURE),
+        Err(error) => return Err(format!("connection to {} lost: {error}", options.host)),
+    };
     match ended {
         Ended::Signal(name) => {
             error(options, &format!("Killed by signal {name}."));
