@@ -7,7 +7,8 @@ use sansh_conformance::openssh::Sshd;
 use crate::peers::{self, KEY_TYPES, KeyFile, PASSPHRASE, SshAgent, TEST_PASSWORD, TEST_USER};
 use crate::support::{LOG_WAIT, Setup, askpass, run, setup, setup_with, text, without_terminal};
 
-fn pam_sshd() -> Setup {
+/// An sshd that lets the PAM test account in with its password.
+pub(crate) fn pam_sshd() -> Setup {
     peers::require_test_user().expect("the PAM test account");
     setup_with(
         Sshd::builder()

@@ -1,12 +1,19 @@
 //! The client on a real local terminal: util-linux `script` runs a shell script on
-//! a fresh pty, which sets the terminal up, runs the client with `-t`, and saves
-//! `stty -g` before and after, so the tests can see what the remote pty got and
-//! that the local terminal came back as it was.
+//! a fresh pty, which sets the terminal up, runs the client, and saves `stty -g`
+//! before and after, so the tests can see what the remote pty got, what the
+//! terminal showed (no echoed password), and that it came back as it was.
 
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
 
-use crate::support::{Setup, example, run, setup, text};
+use sansh_conformance::process::wait_or_kill;
+
+use crate::auth::pam_sshd;
+use crate::peers::{TEST_PASSWORD, TEST_USER};
+use crate::support::{RUN_LIMIT, Setup, example, run, setup, text};
 
 /// Where `script` lives and the Debian package that has it.
 const SCRIPT: &str = "/usr/bin/script";
@@ -26,15 +33,15 @@ fn client_line(setup: &Setup) -> String {
     )
 }
 
-/// Runs `body` (a shell script, with `typed` typed on the terminal; `$CLIENT` is the client's command line, to `eval`,
-/// with `exec` in a background job so that `$!` is the client) on a new terminal
-/// under `script`; returns what the terminal showed and the script's dir.
-fn on_terminal(setup: &Setup, body: &str, typed: &str) -> (String, PathBuf) {
+/// `script` running `body` (a shell script; `$CLIENT` is the client's options, to
+/// `eval`, with `exec` in a background job so that `$!` is the client) on a new
+/// terminal, in the setup's directory.
+fn terminal(setup: &Setup, body: &str) -> Command {
     assert!(
         Path::new(SCRIPT).exists(),
         "{SCRIPT} is missing: install the {SCRIPT_PACKAGE} package"
     );
-    let dir = setup.dir.path().to_path_buf();
+    let dir = setup.dir.path();
     let script = format!(
         "cd '{}'\nCLIENT=\"{}\"\n{body}\n",
         dir.display(),
@@ -50,14 +57,63 @@ fn on_terminal(setup: &Setup, body: &str, typed: &str) -> (String, PathBuf) {
         .arg(format!("sh '{}'", path.display()))
         .arg("/dev/null")
         .env("TERM", "xterm-sansh")
-        .env("HOME", &dir)
+        .env("HOME", dir)
         .env_remove("SSH_AUTH_SOCK")
         .env_remove("SSH_ASKPASS")
+        .env_remove("SSH_ASKPASS_REQUIRE")
         .env_remove("DISPLAY");
-    let output = run(&mut command, typed.as_bytes().to_vec());
+    command
+}
+
+/// Runs `body` on a terminal with `typed` typed ahead; returns what the terminal
+/// showed and the setup's directory.
+fn on_terminal(setup: &Setup, body: &str, typed: &str) -> (String, PathBuf) {
+    let output = run(&mut terminal(setup, body), typed.as_bytes().to_vec());
     let shown = text(&output.stdout);
     assert!(output.status.success(), "script failed: {shown}");
-    (shown, dir)
+    (shown, setup.dir.path().to_path_buf())
+}
+
+/// Runs `body` on a terminal, types `answer` once the terminal shows `prompt`, and
+/// returns everything it showed.
+fn answer_on_terminal(setup: &Setup, body: &str, prompt: &str, answer: &str) -> String {
+    let mut child = terminal(setup, body)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn script");
+    let (chunks, received) = mpsc::channel();
+    let mut stdout = child.stdout.take().expect("stdout pipe");
+    let reader = thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 || chunks.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut stdin = child.stdin.take().expect("stdin pipe");
+    let mut shown = Vec::new();
+    let mut answered = false;
+    // Ends when script closes its output (it has exited) or stays silent too long.
+    while let Ok(chunk) = received.recv_timeout(RUN_LIMIT) {
+        shown.extend_from_slice(&chunk);
+        if !answered && text(&shown).contains(prompt) {
+            stdin.write_all(answer.as_bytes()).expect("type the answer");
+            answered = true;
+        }
+    }
+    drop(stdin);
+    let status = wait_or_kill(&mut child, RUN_LIMIT).expect("wait for script");
+    let _ = reader.join();
+    let shown = text(&shown);
+    assert!(answered, "the terminal never showed {prompt:?}: {shown}");
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "script failed: {shown}"
+    );
+    shown
 }
 
 /// The terminal's settings before and after the client ran are the same.
@@ -151,4 +207,24 @@ fn without_a_command_a_shell_runs_on_a_pty_and_reads_what_is_typed() {
     assert!(shown.contains("42\r\n"), "{shown}");
     assert!(shown.contains("code=5"), "{shown}");
     assert_restored(&dir);
+}
+
+#[test]
+fn a_password_typed_at_the_terminal_prompt_logs_in_without_echo() {
+    let setup = pam_sshd();
+    let body = format!(
+        "stty -g > before\n\
+         eval \"$CLIENT -l {TEST_USER} -o PubkeyAuthentication=no 127.0.0.1 true\"\n\
+         echo \"code=$?\"\n\
+         stty -g > after"
+    );
+    let shown = answer_on_terminal(&setup, &body, "Password:", &format!("{TEST_PASSWORD}\n"));
+    // Logged in: the account's nologin shell answers, and exits 1.
+    assert!(shown.contains("not available"), "{shown}");
+    assert!(shown.contains("code=1"), "{shown}");
+    assert!(
+        !shown.contains(TEST_PASSWORD),
+        "the password was echoed: {shown}"
+    );
+    assert_restored(setup.dir.path());
 }

@@ -18,7 +18,14 @@ use sansh_tokio::core::keys::SignatureAlgorithm;
 
 /// `client [options] [user@]host [command...]`: an OpenSSH-style client on sansh.
 #[derive(Debug, Parser)]
-#[command(name = "client", version, about, disable_version_flag = true)]
+// A flag given twice keeps its last value, as ssh's getopt loop does for most.
+#[command(
+    name = "client",
+    version,
+    about,
+    disable_version_flag = true,
+    args_override_self = true
+)]
 pub(crate) struct Cli {
     /// Port to connect to on the remote host.
     #[arg(short = 'p', value_name = "PORT")]

@@ -19,7 +19,8 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, IsTerminal, Read, Write};
 use std::process::{Command, Stdio};
 
-use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
+use rustix::process::{Signal, getpid, kill_process};
+use rustix::termios::{LocalModes, OptionalActions, SpecialCodeIndex, tcgetattr, tcsetattr};
 use zeroize::Zeroizing;
 
 /// The askpass program when `SSH_ASKPASS` is unset (Debian's path).
@@ -131,32 +132,96 @@ impl Prompter {
     }
 }
 
-/// Reads one line from the terminal, with echo off unless the question is echoed;
-/// the terminal's modes are restored before returning.
+/// Reads one line from the terminal; the terminal's modes are restored before
+/// returning. Echoed questions use the terminal's own line editing; secrets are read
+/// a key at a time with echo and key signals off, so that ^C can restore the
+/// terminal before it stops us.
 fn read_from_terminal(
     mut tty: File,
     prompt: &str,
     question: Question,
 ) -> io::Result<Option<Zeroizing<String>>> {
-    let echo = matches!(question, Question::Echoed | Question::Confirm);
+    tty.write_all(prompt.as_bytes())?;
+    tty.flush()?;
+    if matches!(question, Question::Echoed | Question::Confirm) {
+        return read_line(&mut tty);
+    }
     let saved = tcgetattr(&tty)?;
-    if !echo {
-        let mut quiet = saved.clone();
-        quiet.local_modes.remove(LocalModes::ECHO);
-        quiet.local_modes.insert(LocalModes::ECHONL);
-        tcsetattr(&tty, OptionalActions::Flush, &quiet)?;
+    let mut quiet = saved.clone();
+    quiet
+        .local_modes
+        .remove(LocalModes::ECHO | LocalModes::ICANON | LocalModes::ISIG);
+    quiet.special_codes[SpecialCodeIndex::VMIN] = 1;
+    quiet.special_codes[SpecialCodeIndex::VTIME] = 0;
+    tcsetattr(&tty, OptionalActions::Drain, &quiet)?;
+    let keys = Keys {
+        interrupt: saved.special_codes[SpecialCodeIndex::VINTR],
+        erase: saved.special_codes[SpecialCodeIndex::VERASE],
+        kill: saved.special_codes[SpecialCodeIndex::VKILL],
+        eof: saved.special_codes[SpecialCodeIndex::VEOF],
+    };
+    let answer = read_secret(&mut tty, keys);
+    tcsetattr(&tty, OptionalActions::Drain, &saved)?;
+    // The newline the user typed was not echoed.
+    let _ = tty.write_all(b"\n");
+    match answer {
+        Ok(Secret::Line(line)) => Ok(Some(line)),
+        Ok(Secret::End) => Ok(None),
+        Ok(Secret::Interrupted) => {
+            // As ssh's readpassphrase: the terminal is back, now the signal does
+            // what it would have done.
+            let _ = kill_process(getpid(), Signal::INT);
+            Ok(None)
+        }
+        Err(error) => Err(error),
     }
-    let answer = tty
-        .write_all(prompt.as_bytes())
-        .and_then(|()| tty.flush())
-        .and_then(|()| read_line(&mut tty));
-    if !echo {
-        tcsetattr(&tty, OptionalActions::Flush, &saved)?;
-    }
-    answer
 }
 
-/// Bytes up to a newline; `None` at end of input before any newline.
+/// The terminal's editing keys while reading a secret.
+#[derive(Clone, Copy)]
+struct Keys {
+    interrupt: u8,
+    erase: u8,
+    kill: u8,
+    eof: u8,
+}
+
+/// How reading a secret ended.
+enum Secret {
+    Line(Zeroizing<String>),
+    /// End of input (or the EOF key on an empty line).
+    End,
+    /// The interrupt key.
+    Interrupted,
+}
+
+/// Keys up to Enter, with erase and kill applied.
+fn read_secret(tty: &mut File, keys: Keys) -> io::Result<Secret> {
+    let mut line = Zeroizing::new(Vec::new());
+    let mut byte = [0u8; 1];
+    loop {
+        if tty.read(&mut byte)? == 0 {
+            return Ok(Secret::End);
+        }
+        match byte[0] {
+            b'\n' | b'\r' => break,
+            b if b == keys.interrupt && b != 0 => return Ok(Secret::Interrupted),
+            b if b == keys.eof && b != 0 && line.is_empty() => return Ok(Secret::End),
+            b if (b == keys.erase && b != 0) || b == 0x08 => {
+                line.pop();
+            }
+            b if b == keys.kill && b != 0 => line.clear(),
+            b if line.len() < MAX_ANSWER => line.push(b),
+            _ => {}
+        }
+    }
+    Ok(Secret::Line(Zeroizing::new(
+        String::from_utf8_lossy(&line).into_owned(),
+    )))
+}
+
+/// Bytes up to a newline (the terminal edits and echoes them); `None` at end of
+/// input before any newline.
 fn read_line(tty: &mut File) -> io::Result<Option<Zeroizing<String>>> {
     let mut line = Zeroizing::new(Vec::new());
     let mut byte = [0u8; 1];
