@@ -147,3 +147,26 @@ fn a_refused_connection_exits_255() {
         "{stderr}"
     );
 }
+
+#[test]
+fn set_env_and_send_env_reach_the_remote_command() {
+    let setup = setup_with(
+        Sshd::builder()
+            .config("LogLevel INFO")
+            .config("AcceptEnv SANSH_*"),
+    );
+    let output = run(
+        setup
+            .keyed(&setup.trusted())
+            .args(["-o", "SetEnv=SANSH_ONE=1", "-o", "SendEnv=SANSH_T*"])
+            .args([
+                "127.0.0.1",
+                "echo \"$SANSH_ONE $SANSH_TWO ${SANSH_UNSENT:-unset}\"",
+            ])
+            .env("SANSH_TWO", "2")
+            .env("SANSH_UNSENT", "3"),
+        Vec::new(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "1 2 unset\n");
+}

@@ -147,6 +147,10 @@ pub(crate) struct Options {
     pub(crate) server_alive_interval: Option<Duration>,
     pub(crate) server_alive_count_max: u32,
     pub(crate) log_level: LogLevel,
+    /// `IdentitiesOnly`: only the configured key files, no agent keys.
+    pub(crate) identities_only: bool,
+    /// Variables to set remotely: `SetEnv` values, then `SendEnv` matches from ours.
+    pub(crate) environment: Vec<(String, String)>,
 }
 
 /// What `-o` set, each kept at its first value as ssh does.
@@ -177,6 +181,9 @@ struct Set {
     server_alive_interval: Option<Option<Duration>>,
     server_alive_count_max: Option<u32>,
     log_level: Option<LogLevel>,
+    identities_only: Option<bool>,
+    set_env: Option<Vec<(String, String)>>,
+    send_env: Vec<String>,
 }
 
 impl Options {
@@ -302,6 +309,8 @@ impl Options {
             server_alive_interval: set.server_alive_interval.flatten(),
             server_alive_count_max: set.server_alive_count_max.unwrap_or(3),
             log_level,
+            identities_only: set.identities_only.unwrap_or(false),
+            environment: environment(set.set_env.unwrap_or_default(), &set.send_env),
         })
     }
 
@@ -341,6 +350,21 @@ fn set_option(set: &mut Set, option: &str) -> Result<(), String> {
         "user" => first(&mut set.user, value.to_owned()),
         "identityfile" => set.identity_files.push(expand_tilde(value)),
         "identityagent" => first(&mut set.identity_agent, value.to_owned()),
+        "identitiesonly" => first(&mut set.identities_only, yes_no(value).ok_or_else(bad)?),
+        "setenv" => {
+            let pairs = value
+                .split_whitespace()
+                .map(|pair| {
+                    let (name, value) = pair.split_once('=').ok_or_else(bad)?;
+                    Ok((name.to_owned(), value.to_owned()))
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            first(&mut set.set_env, pairs);
+        }
+        // SendEnv accumulates, as in ssh_config.
+        "sendenv" => set
+            .send_env
+            .extend(value.split_whitespace().map(str::to_owned)),
         "kexalgorithms" => first(&mut set.kex, value.to_owned()),
         "hostkeyalgorithms" => first(&mut set.host_key_algorithms, value.to_owned()),
         "ciphers" => first(&mut set.ciphers, value.to_owned()),
@@ -412,6 +436,33 @@ fn set_option(set: &mut Set, option: &str) -> Result<(), String> {
         _ => return Err(format!("command-line: unsupported option {name:?}")),
     }
     Ok(())
+}
+
+/// The variables to send: `SetEnv`'s, then those of ours whose names match a
+/// `SendEnv` pattern (`-pattern` takes earlier matches back out).
+fn environment(mut set: Vec<(String, String)>, send: &[String]) -> Vec<(String, String)> {
+    let mut names: Vec<String> = Vec::new();
+    for pattern in send {
+        if let Some(removed) = pattern.strip_prefix('-') {
+            names.retain(|name| !glob_matches(removed, name));
+            continue;
+        }
+        for (name, _) in std::env::vars_os() {
+            let Some(name) = name.to_str() else { continue };
+            if glob_matches(pattern, name) && !names.iter().any(|n| n == name) {
+                names.push(name.to_owned());
+            }
+        }
+    }
+    for name in names {
+        if set.iter().any(|(set_name, _)| *set_name == name) {
+            continue;
+        }
+        if let Ok(value) = std::env::var(&name) {
+            set.push((name, value));
+        }
+    }
+    set
 }
 
 /// `Name=Value`, `Name Value` or `Name = Value`.

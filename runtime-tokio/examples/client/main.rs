@@ -22,7 +22,8 @@
 //! PubkeyAuthentication, PreferredAuthentications, NumberOfPasswordPrompts,
 //! StrictHostKeyChecking, UserKnownHostsFile, GlobalKnownHostsFile, HashKnownHosts,
 //! HostKeyAlias, RequestTTY, ConnectTimeout, ServerAliveInterval,
-//! ServerAliveCountMax, LogLevel. No ssh_config file is read.
+//! ServerAliveCountMax, LogLevel, IdentitiesOnly, SetEnv, SendEnv. No ssh_config
+//! file is read, and there is no escape character (`~.`).
 
 mod args;
 mod handler;
@@ -105,7 +106,7 @@ async fn run(options: &Options) -> i32 {
             error(
                 options,
                 &format!(
-                    "ssh: connect to host {} port {}: {why}",
+                    "client: connect to host {} port {}: {why}",
                     options.host, options.port
                 ),
             );
@@ -186,7 +187,13 @@ fn login(options: &Options, password_allowed: bool) -> Login {
     let mut login = Login::new(&options.user)
         .methods(&options.auth_methods(password_allowed))
         .password_prompts(options.number_of_password_prompts);
-    if let Some(agent) = &options.identity_agent {
+    // IdentitiesOnly: the key files are read directly rather than matched with
+    // the agent's keys, so an encrypted one asks for its passphrase.
+    if let Some(agent) = options
+        .identity_agent
+        .as_ref()
+        .filter(|_| !options.identities_only)
+    {
         login = login.agent(agent);
     }
     if options.identity_files.is_empty() {
@@ -207,6 +214,10 @@ async fn session(options: &Options, conn: &Connection) -> Result<i32, String> {
         .open_session()
         .await
         .map_err(|e| format!("cannot open a session: {e}"))?;
+    for (name, value) in &options.environment {
+        // sshd takes only the names its AcceptEnv lists; ssh goes on regardless.
+        let _ = channel.env(name, value).await;
+    }
     let pty = wants_pty(options);
     if pty {
         if let Err(error) = channel.request_pty(&terminal::pty_request()).await {
