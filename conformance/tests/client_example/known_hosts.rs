@@ -257,3 +257,22 @@ fn without_a_terminal_or_askpass_an_unknown_host_is_refused_by_default() {
     assert!(stderr.contains("Host key verification failed."), "{stderr}");
     assert!(!known_hosts.exists());
 }
+
+#[test]
+fn quiet_mode_records_a_new_host_without_the_warning() {
+    let setup = setup();
+    let known_hosts = setup.dir.join("known_hosts");
+    let output = run(
+        setup.keyed(&known_hosts).args([
+            "-q",
+            "-o",
+            "StrictHostKeyChecking=accept-new",
+            "127.0.0.1",
+            "true",
+        ]),
+        Vec::new(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(output.stderr.is_empty(), "{}", text(&output.stderr));
+    assert!(known_hosts.exists());
+}

@@ -685,6 +685,26 @@ mod tests {
     }
 
     #[test]
+    fn tty_flags_count_and_repeated_flags_keep_the_last_value() {
+        let o = options(&["-tt", "-p", "1", "-p", "2", "-i", "a", "-i", "b", "h"]);
+        assert_eq!(o.request_tty, RequestTty::Force);
+        assert_eq!(o.port, 2);
+        assert_eq!(o.identity_files, [PathBuf::from("a"), PathBuf::from("b")]);
+        assert_eq!(options(&["-t", "h"]).request_tty, RequestTty::Yes);
+        assert_eq!(options(&["-T", "h"]).request_tty, RequestTty::No);
+        assert_eq!(options(&["h"]).request_tty, RequestTty::Auto);
+    }
+
+    #[test]
+    fn set_env_pairs_come_first_then_send_env_matches() {
+        let env = environment(vec![("A".into(), "1".into())], &["PATH".into()]);
+        assert_eq!(env.first(), Some(&("A".to_owned(), "1".to_owned())));
+        assert!(env.iter().any(|(name, _)| name == "PATH"));
+        let env = environment(Vec::new(), &["PATH".into(), "-PA*".into()]);
+        assert!(env.is_empty());
+    }
+
+    #[test]
     fn batch_mode_leaves_out_the_methods_that_ask() {
         let o = options(&["-o", "BatchMode=yes", "h"]);
         assert_eq!(o.auth_methods(true), [AuthMethod::PublicKey]);
