@@ -36,7 +36,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use sansh_tokio::core::ConnectionError;
-use sansh_tokio::core::cipher::CompressionAlgorithm;
+use sansh_tokio::core::cipher::{CompressionAlgorithm, MacAlgorithm};
 use sansh_tokio::core::driver::{AuthFailed, Channel};
 use sansh_tokio::{ClientConfig, ConnectError, Connection, DEFAULT_CONNECT_TIMEOUT, Login};
 
@@ -114,8 +114,26 @@ async fn run(options: &Options) -> i32 {
         }
     };
     if options.log_level >= LogLevel::Debug {
-        if let Some(algorithms) = conn.algorithms() {
-            eprintln!("debug1: negotiated {algorithms:?}");
+        if let Some(negotiated) = conn.algorithms() {
+            // ssh's wording, so that logs compare line for line.
+            let mac = |mac: Option<MacAlgorithm>| mac.map_or("<implicit>", MacAlgorithm::name);
+            eprintln!("debug1: kex: algorithm: {}", negotiated.kex.name());
+            eprintln!(
+                "debug1: kex: host key algorithm: {}",
+                negotiated.host_key.name()
+            );
+            eprintln!(
+                "debug1: kex: server->client cipher: {} MAC: {} compression: {}",
+                negotiated.cipher_s2c.name(),
+                mac(negotiated.mac_s2c),
+                negotiated.compression_s2c.name()
+            );
+            eprintln!(
+                "debug1: kex: client->server cipher: {} MAC: {} compression: {}",
+                negotiated.cipher_c2s.name(),
+                mac(negotiated.mac_c2s),
+                negotiated.compression_c2s.name()
+            );
         }
     }
     let password_allowed = handler.verdict() != Some(Verdict::TrustedDespiteChange);
