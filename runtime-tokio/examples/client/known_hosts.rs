@@ -219,7 +219,7 @@ impl HostKeyCheck {
             name = self.name()
         );
         loop {
-            let Some(answer) = prompter.ask(&prompt, Question::Confirm) else {
+            let Some(answer) = prompter.ask(&prompt, Question::Echoed) else {
                 return false;
             };
             let answer = answer.trim();

@@ -8,8 +8,9 @@
 //! - `SSH_ASKPASS_REQUIRE=force` uses askpass always, `prefer` whenever allowed,
 //!   `never` never;
 //! - the program is `SSH_ASKPASS` (default `/usr/bin/ssh-askpass`), run with the
-//!   prompt as its argument; what it prints is the answer, a failing exit is none;
-//!   `SSH_ASKPASS_PROMPT=confirm` marks a yes/no question.
+//!   prompt as its argument; what it prints is the answer, a failing exit is none
+//!   (the new-host question too is answered as text: `yes`, `no` or the
+//!   fingerprint).
 //!
 //! `BatchMode` asks nothing. Everything here blocks: callers run it on a blocking
 //! thread.
@@ -34,12 +35,11 @@ const MAX_ANSWER: usize = 1024;
 pub(crate) enum Question {
     /// A password or keyboard-interactive prompt: the terminal, else askpass.
     Secret,
-    /// A prompt the server marked as echoed.
+    /// An answer shown as typed: a prompt the server marked as echoed, ssh's
+    /// question about a new host.
     Echoed,
     /// A key file's passphrase: the terminal only when stdin is one.
     Passphrase,
-    /// A yes/no question (a new host key), echoed.
-    Confirm,
 }
 
 /// Where answers come from.
@@ -104,23 +104,21 @@ impl Prompter {
             .flatten();
         match tty {
             Some(tty) => read_from_terminal(tty, prompt, question).ok().flatten(),
-            None if self.askpass_allowed => self.run_askpass(prompt, question),
+            None if self.askpass_allowed => self.run_askpass(prompt),
             None => None,
         }
     }
 
-    fn run_askpass(&self, prompt: &str, question: Question) -> Option<Zeroizing<String>> {
+    fn run_askpass(&self, prompt: &str) -> Option<Zeroizing<String>> {
         let mut command = Command::new(&self.askpass);
         command
             .arg(prompt)
             .stdin(Stdio::null())
             .stderr(Stdio::inherit())
             .stdout(Stdio::piped());
-        if question == Question::Confirm {
-            command.env("SSH_ASKPASS_PROMPT", "confirm");
-        } else {
-            command.env_remove("SSH_ASKPASS_PROMPT");
-        }
+        // ssh asks even its yes/no question about a new host as text (what the
+        // program prints is the answer), so no SSH_ASKPASS_PROMPT=confirm here.
+        command.env_remove("SSH_ASKPASS_PROMPT");
         let output = command.output().ok()?;
         let answer = Zeroizing::new(output.stdout);
         if !output.status.success() {
@@ -143,7 +141,7 @@ fn read_from_terminal(
 ) -> io::Result<Option<Zeroizing<String>>> {
     tty.write_all(prompt.as_bytes())?;
     tty.flush()?;
-    if matches!(question, Question::Echoed | Question::Confirm) {
+    if question == Question::Echoed {
         return read_line(&mut tty);
     }
     let saved = tcgetattr(&tty)?;
