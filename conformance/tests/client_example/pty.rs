@@ -228,3 +228,21 @@ fn a_password_typed_at_the_terminal_prompt_logs_in_without_echo() {
     );
     assert_restored(setup.dir.path());
 }
+
+#[test]
+fn a_new_host_is_accepted_by_typing_yes_at_the_terminal() {
+    let setup = setup();
+    let shown = answer_on_terminal(
+        &setup,
+        "rm known_hosts\n\
+         eval \"$CLIENT 127.0.0.1 'exit 3'\"\n\
+         echo \"code=$?\"\n\
+         echo \"recorded=$(wc -l < known_hosts)\"",
+        "(yes/no/[fingerprint])? ",
+        "yes\n",
+    );
+    assert!(shown.contains("The authenticity of host"), "{shown}");
+    assert!(shown.contains("Permanently added"), "{shown}");
+    assert!(shown.contains("code=3"), "{shown}");
+    assert!(shown.contains("recorded=1"), "{shown}");
+}
