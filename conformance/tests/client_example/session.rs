@@ -1,10 +1,12 @@
 //! Running commands: exit codes, the streams, stdin, algorithms, a pty, signals.
 
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use sansh_conformance::openssh::Sshd;
 
-use crate::support::{LOG_WAIT, example, run, setup, setup_with, text};
+use sansh_conformance::process::wait_or_kill;
+
+use crate::support::{LOG_WAIT, RUN_LIMIT, example, run, setup, setup_with, text};
 
 #[test]
 fn the_remote_exit_status_is_the_exit_code() {
@@ -169,4 +171,23 @@ fn set_env_and_send_env_reach_the_remote_command() {
     );
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     assert_eq!(text(&output.stdout), "1 2 unset\n");
+}
+
+#[test]
+fn a_command_that_closes_its_output_early_gets_eof_and_ends() {
+    let setup = setup();
+    let mut child = setup
+        .keyed(&setup.trusted())
+        .args(["127.0.0.1", "exec >&- 2>&-; cat > /dev/null; exit 2"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn the client");
+    // Our stdin stays open: the remote side must still get EOF once it has closed
+    // its output, or neither side would ever finish.
+    let stdin = child.stdin.take();
+    let status = wait_or_kill(&mut child, RUN_LIMIT).expect("wait for the client");
+    drop(stdin);
+    assert_eq!(status.and_then(|s| s.code()), Some(2), "{status:?}");
 }

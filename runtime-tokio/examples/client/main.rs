@@ -270,6 +270,11 @@ async fn session(options: &Options, conn: &Connection) -> Result<i32, String> {
         }
         Ended::RemoteDone => {}
     }
+    // The remote side closed its output; if it still reads its input (a command
+    // that closed stdout and stderr early), the rest of ours is not sent (the
+    // relay cannot wait for stdin and the channel's close at once), but it gets
+    // EOF rather than waiting forever. Already sent when our stdin had ended.
+    let _ = channel.write_eof();
     wait_closed(&channel).await?;
     if pty && options.log_level >= LogLevel::Info {
         eprintln!("Connection to {} closed.", options.host);
