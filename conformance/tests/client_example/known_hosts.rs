@@ -273,3 +273,28 @@ fn quiet_mode_records_a_new_host_without_the_warning() {
     assert!(output.stderr.is_empty(), "{}", text(&output.stderr));
     assert!(known_hosts.exists());
 }
+
+#[test]
+fn strict_checking_off_goes_on_past_a_changed_key_without_passwords() {
+    let setup = setup();
+    let other = PrivateKey::generate(KeyType::Ed25519, None, &mut SystemRandom).expect("key");
+    let port = setup.sshd.port();
+    let line = format!("[127.0.0.1]:{port} {}\n", other.public_key().to_openssh(""));
+    let known_hosts = setup.dir.write("known_hosts", line).expect("known_hosts");
+    let output = run(
+        setup
+            .keyed(&known_hosts)
+            .args(["-o", "StrictHostKeyChecking=no", "127.0.0.1", "exit 13"]),
+        Vec::new(),
+    );
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(13), "{stderr}");
+    assert!(
+        stderr.contains("REMOTE HOST IDENTIFICATION HAS CHANGED"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Password authentication is disabled"),
+        "{stderr}"
+    );
+}
