@@ -1,0 +1,342 @@
+//! `client`: an ssh-like command line client on sansh and tokio.
+//!
+//! ```text
+//! cargo run --release -p sansh-tokio --example client -- \
+//!     [-p PORT] [-l USER] [-i FILE]... [-o Name=Value]... [-c CIPHERS] [-m MACS] \
+//!     [-t|-T] [-n] [-C] [-q] [-v] [user@]host [command...]
+//! ```
+//!
+//! It behaves like OpenSSH's `ssh`: stdin goes to the remote side, its stdout and
+//! stderr come back apart, and the exit code is the remote exit status (255 on a
+//! connection or authentication error, and when the remote command was killed by a
+//! signal). The host key is checked against known_hosts as ssh does
+//! (`StrictHostKeyChecking`, `UserKnownHostsFile`, hashed names, `@revoked`);
+//! passwords, keyboard-interactive answers and key passphrases come from the
+//! terminal or from `SSH_ASKPASS`; agent keys from `SSH_AUTH_SOCK`. With `-t` (or
+//! for a shell on a terminal) the remote side gets a pty of the local terminal's
+//! size and modes, the local terminal goes raw meanwhile, and size changes follow.
+//!
+//! Supported `-o` options: Port, User, IdentityFile, IdentityAgent, KexAlgorithms,
+//! HostKeyAlgorithms, Ciphers, MACs (`+`, `-`, `^` forms too), Compression,
+//! BatchMode, PasswordAuthentication, KbdInteractiveAuthentication,
+//! PubkeyAuthentication, PreferredAuthentications, NumberOfPasswordPrompts,
+//! StrictHostKeyChecking, UserKnownHostsFile, GlobalKnownHostsFile, HashKnownHosts,
+//! HostKeyAlias, RequestTTY, ConnectTimeout, ServerAliveInterval,
+//! ServerAliveCountMax, LogLevel, IdentitiesOnly, SetEnv, SendEnv. No ssh_config
+//! file is read, and there is no escape character (`~.`).
+
+mod args;
+mod handler;
+mod known_hosts;
+mod prompt;
+mod session;
+mod terminal;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use sansh_tokio::core::ConnectionError;
+use sansh_tokio::core::cipher::{CompressionAlgorithm, MacAlgorithm};
+use sansh_tokio::core::driver::{AuthFailed, Channel};
+use sansh_tokio::{ClientConfig, ConnectError, Connection, DEFAULT_CONNECT_TIMEOUT, Login};
+
+use crate::args::{LogLevel, Options, RequestTty};
+use crate::handler::Handler;
+use crate::known_hosts::{HostKeyCheck, Verdict};
+use crate::prompt::Prompter;
+use crate::session::Ended;
+
+/// ssh's exit code for its own errors.
+const FAILURE: i32 = 255;
+
+fn main() {
+    let options = match Options::from_args() {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("{message}");
+            std::process::exit(FAILURE);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("cannot start the runtime: {error}");
+            std::process::exit(FAILURE);
+        }
+    };
+    let code = runtime.block_on(run(&options));
+    let _ = std::io::stdout().flush();
+    // The thread reading stdin may be blocked in a read that only the user can end:
+    // leave without waiting for it (the terminal is already restored).
+    std::process::exit(code);
+}
+
+/// Connects, logs in and runs the session; returns the exit code.
+async fn run(options: &Options) -> i32 {
+    let prompter = Prompter::from_env(options.batch_mode);
+    let account = format!("{}@{}", options.user, options.host);
+    let check = HostKeyCheck::new(options);
+    let mut config = client_config(options);
+    if !options.host_key_algorithms_given {
+        // As ssh does: the algorithms of keys already on record for the host first.
+        let known = check.known_key_types();
+        config
+            .transport
+            .algorithms
+            .host_key
+            .sort_by_key(|algorithm| !known.contains(&algorithm.key_type()));
+    }
+    let handler = Handler::new(check, prompter, account, options.log_level);
+    let timeout = options.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+    let address = (options.host.as_str(), options.port);
+    let connected = sansh_tokio::connect_timeout(address, timeout, config, handler.clone()).await;
+    let conn = match connected {
+        Ok(conn) => conn,
+        // The check has said why already.
+        Err(ConnectError::Handshake(ConnectionError::HostKeyRejected))
+            if handler.verdict() == Some(Verdict::Refused) =>
+        {
+            return FAILURE;
+        }
+        Err(why) => {
+            error(
+                options,
+                &format!(
+                    "client: connect to host {} port {}: {why}",
+                    options.host, options.port
+                ),
+            );
+            return FAILURE;
+        }
+    };
+    if options.log_level >= LogLevel::Debug {
+        if let Some(negotiated) = conn.algorithms() {
+            // ssh's wording, so that logs compare line for line.
+            let mac = |mac: Option<MacAlgorithm>| mac.map_or("<implicit>", MacAlgorithm::name);
+            eprintln!("debug1: kex: algorithm: {}", negotiated.kex.name());
+            eprintln!(
+                "debug1: kex: host key algorithm: {}",
+                negotiated.host_key.name()
+            );
+            eprintln!(
+                "debug1: kex: server->client cipher: {} MAC: {} compression: {}",
+                negotiated.cipher_s2c.name(),
+                mac(negotiated.mac_s2c),
+                negotiated.compression_s2c.name()
+            );
+            eprintln!(
+                "debug1: kex: client->server cipher: {} MAC: {} compression: {}",
+                negotiated.cipher_c2s.name(),
+                mac(negotiated.mac_c2s),
+                negotiated.compression_c2s.name()
+            );
+        }
+    }
+    let password_allowed = handler.verdict() != Some(Verdict::TrustedDespiteChange);
+    match conn
+        .authenticate(&login(options, password_allowed), &*handler)
+        .await
+    {
+        Ok(method) => {
+            if options.log_level >= LogLevel::Verbose {
+                eprintln!(
+                    "Authenticated to {} ([{}]:{}) using \"{}\".",
+                    options.host,
+                    options.host,
+                    options.port,
+                    method.name()
+                );
+            }
+        }
+        Err(AuthFailed::Denied { offered, .. }) => {
+            error(
+                options,
+                &format!(
+                    "{}@{}: Permission denied ({}).",
+                    options.user,
+                    options.host,
+                    offered.join(",")
+                ),
+            );
+            return FAILURE;
+        }
+        Err(why) => {
+            error(options, &format!("{why}"));
+            return FAILURE;
+        }
+    }
+    let code = match session(options, &conn).await {
+        Ok(code) => code,
+        Err(message) => {
+            error(options, &message);
+            FAILURE
+        }
+    };
+    conn.disconnect("disconnected by user");
+    code
+}
+
+/// The engine's configuration from the options.
+fn client_config(options: &Options) -> ClientConfig {
+    let mut config = ClientConfig::default();
+    let algorithms = &mut config.transport.algorithms;
+    algorithms.kex = options.kex.clone();
+    algorithms.host_key = options.host_key_algorithms.clone();
+    algorithms.ciphers = options.ciphers.clone();
+    algorithms.macs = options.macs.clone();
+    if options.compression {
+        algorithms.compression = vec![
+            CompressionAlgorithm::ZlibOpenssh,
+            CompressionAlgorithm::None,
+        ];
+    }
+    config.connection.keepalive_interval = options.server_alive_interval;
+    config.connection.keepalive_max = options.server_alive_count_max;
+    config
+}
+
+/// What to log in with: the agent, then the identity files (`-i`, `IdentityFile`,
+/// else the default ones), then the methods that ask the user.
+fn login(options: &Options, password_allowed: bool) -> Login {
+    let mut login = Login::new(&options.user)
+        .methods(&options.auth_methods(password_allowed))
+        .password_prompts(options.number_of_password_prompts);
+    // IdentitiesOnly: the key files are read directly rather than matched with
+    // the agent's keys, so an encrypted one asks for its passphrase.
+    if let Some(agent) = options
+        .identity_agent
+        .as_ref()
+        .filter(|_| !options.identities_only)
+    {
+        login = login.agent(agent);
+    }
+    if options.identity_files.is_empty() {
+        if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+            login = login.default_identities_in(PathBuf::from(home).join(".ssh"));
+        }
+    }
+    for file in &options.identity_files {
+        login = login.identity_file(file);
+    }
+    login
+}
+
+/// Opens the session, starts the command or shell (on a pty if asked), relays the
+/// streams, and turns how the remote side ended into our exit code.
+async fn session(options: &Options, conn: &Connection) -> Result<i32, String> {
+    let mut channel = conn
+        .open_session()
+        .await
+        .map_err(|e| format!("cannot open a session: {e}"))?;
+    for (name, value) in &options.environment {
+        // sshd takes only the names its AcceptEnv lists; ssh goes on regardless.
+        let _ = channel.env(name, value).await;
+    }
+    let pty = wants_pty(options);
+    if pty {
+        if let Err(error) = channel.request_pty(&terminal::pty_request()).await {
+            // ssh goes on without a pty.
+            warn(options, &format!("PTY allocation request failed: {error}"));
+        }
+    }
+    let started = match &options.command {
+        Some(command) => channel.exec(command).await,
+        None => channel.shell().await,
+    };
+    started.map_err(|e| format!("cannot start the remote command: {e}"))?;
+    let raw = if pty {
+        terminal::RawMode::enter().map_err(|e| format!("cannot set the terminal: {e}"))?
+    } else {
+        None
+    };
+    let relayed = session::relay(&mut channel, !options.null_stdin, pty).await;
+    // Before anything else is printed: messages need a cooked terminal.
+    drop(raw);
+    let ended = match relayed {
+        Ok(ended) => ended,
+        // Our stdout or stderr was closed (`client host yes | head -1`): nothing to
+        // say, and nowhere to say it.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => return Ok(FAILURE),
+        Err(error) => return Err(format!("connection to {} lost: {error}", options.host)),
+    };
+    match ended {
+        Ended::Signal(name) => {
+            error(options, &format!("Killed by signal {name}."));
+            return Ok(FAILURE);
+        }
+        Ended::RemoteDone => {}
+    }
+    // The remote side closed its output; if it still reads its input (a command
+    // that closed stdout and stderr early), the rest of ours is not sent (the
+    // relay cannot wait for stdin and the channel's close at once), but it gets
+    // EOF rather than waiting forever. Already sent when our stdin had ended.
+    let _ = channel.write_eof();
+    wait_closed(&channel).await?;
+    if pty && options.log_level >= LogLevel::Info {
+        eprintln!("Connection to {} closed.", options.host);
+    }
+    if let Some(signal) = channel.exit_signal() {
+        let core = if signal.core_dumped {
+            " (core dumped)"
+        } else {
+            ""
+        };
+        error(
+            options,
+            &format!(
+                "remote command killed by signal {}{core}{}{}",
+                signal.name,
+                if signal.message.is_empty() { "" } else { ": " },
+                signal.message
+            ),
+        );
+        return Ok(FAILURE);
+    }
+    // Without an exit status ssh exits 255; the status's low byte is the code.
+    Ok(channel.exit_status().map_or(FAILURE, |s| (s & 0xff) as i32))
+}
+
+/// Waits for the channel's close, which brings the exit status.
+async fn wait_closed(channel: &Channel) -> Result<(), String> {
+    channel
+        .wait_closed()
+        .await
+        .map_err(|e| format!("connection closed: {e}"))
+}
+
+/// ssh's `RequestTTY` decision: a pty for a shell on a terminal, for `-t` on a
+/// terminal (with a note otherwise), and always for `-tt`.
+fn wants_pty(options: &Options) -> bool {
+    let on_terminal = terminal::stdin_is_terminal();
+    match options.request_tty {
+        RequestTty::No => false,
+        RequestTty::Force => true,
+        RequestTty::Yes if on_terminal => true,
+        RequestTty::Yes => {
+            warn(
+                options,
+                "Pseudo-terminal will not be allocated because stdin is not a terminal.",
+            );
+            false
+        }
+        RequestTty::Auto => options.command.is_none() && on_terminal,
+    }
+}
+
+/// An error message, unless `LogLevel` is QUIET.
+fn error(options: &Options, message: &str) {
+    if options.log_level > LogLevel::Quiet {
+        eprintln!("{message}");
+    }
+}
+
+/// A warning, shown at `LogLevel` INFO and above.
+fn warn(options: &Options, message: &str) {
+    if options.log_level >= LogLevel::Info {
+        eprintln!("{message}");
+    }
+}
