@@ -127,11 +127,9 @@ impl<T> ByteStream for T where
 {
 }
 
-/// Runs the blocking `f` through [`Runtime::spawn_blocking`] and waits for its result.
-///
-/// # Panics
-/// Resumes the panic when `f` panicked (its result never arrives otherwise).
-pub async fn unblock<T, F>(runtime: &dyn Runtime, f: F) -> T
+/// Runs the blocking `f` through [`Runtime::spawn_blocking`] (started at once) and
+/// returns a future of its result, which borrows nothing.
+pub fn unblock<T, F>(runtime: &dyn Runtime, f: F) -> Unblock<T>
 where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
@@ -145,8 +143,23 @@ where
             waker.wake();
         }
     }));
-    std::future::poll_fn(|cx| {
-        let mut state = lock(&slot);
+    Unblock { slot }
+}
+
+/// The result of a closure run by [`unblock`].
+///
+/// # Panics
+/// Polling resumes the panic when the closure panicked.
+#[derive(Debug)]
+pub struct Unblock<T> {
+    slot: Arc<Mutex<Outcome<T>>>,
+}
+
+impl<T> Future for Unblock<T> {
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let mut state = lock(&self.slot);
         match std::mem::replace(&mut *state, Outcome::Taken) {
             Outcome::Done(Ok(value)) => Poll::Ready(value),
             Outcome::Done(Err(panic)) => std::panic::resume_unwind(panic),
@@ -156,11 +169,11 @@ where
             }
             Outcome::Taken => Poll::Pending,
         }
-    })
-    .await
+    }
 }
 
 /// Where [`unblock`]'s closure leaves its result for the waiting future.
+#[derive(Debug)]
 enum Outcome<T> {
     /// Not done; the waker of the future waiting for it.
     Waiting(Option<Waker>),
