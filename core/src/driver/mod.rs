@@ -167,6 +167,8 @@ mod login;
 mod runtime;
 mod server_auth;
 mod session;
+#[cfg(unix)]
+pub mod sftp_server;
 mod state;
 
 pub use agent::{AgentClient, AgentClientError, SSH_AUTH_SOCK};
