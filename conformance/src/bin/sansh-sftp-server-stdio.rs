@@ -8,7 +8,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use sansh_conformance::sftp::{LocalFs, serve};
+use sansh_conformance::sftp::serve;
+use sansh_core::driver::sftp_server::LocalFs;
 use sansh_core::sftp::{ServerConfig, SessionError};
 
 fn main() -> ExitCode {

@@ -132,7 +132,11 @@ impl Root {
         use rustix::fs::ResolveFlags;
         let resolve = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS;
         // openat2, unlike openat, refuses a mode without O_CREAT.
-        let mode = if flags.contains(OFlags::CREATE) { mode } else { Mode::empty() };
+        let mode = if flags.contains(OFlags::CREATE) {
+            mode
+        } else {
+            Mode::empty()
+        };
         let mut attempts = 0;
         loop {
             // EAGAIN: a rename or mount raced the lookup; the kernel asks for a retry.

@@ -5,8 +5,8 @@
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use rustix::io::Errno;
 
@@ -125,7 +125,10 @@ fn open_failures_have_the_right_status() {
         let excl = OpenFlags::WRITE | OpenFlags::CREATE | OpenFlags::EXCLUSIVE;
         let r = fs.open(b"/exists", excl, &FileAttributes::default());
         assert_eq!(code(r), StatusCode::Failure);
-        assert_eq!(code(fs.read(&Handle::from(b"nope".to_vec()), 0, 1)), StatusCode::Failure);
+        assert_eq!(
+            code(fs.read(&Handle::from(b"nope".to_vec()), 0, 1)),
+            StatusCode::Failure
+        );
     });
 }
 
@@ -175,7 +178,10 @@ fn setstat_changes_size_mode_owner_and_times() {
         assert_eq!(meta.len(), 4);
         assert_eq!(meta.permissions().mode() & 0o7777, 0o600);
         assert_eq!((meta.atime(), meta.mtime()), (1_000_000, 2_000_000));
-        assert_eq!(code(fs.setstat(b"/missing", &attrs)), StatusCode::NoSuchFile);
+        assert_eq!(
+            code(fs.setstat(b"/missing", &attrs)),
+            StatusCode::NoSuchFile
+        );
     });
 }
 
@@ -184,7 +190,9 @@ fn fsetstat_changes_an_open_file() {
     each_resolver(|fs, fx| {
         let h = create(fs, "/f").unwrap();
         fs.write(&h, 0, b"0123456789").unwrap();
-        let attrs = FileAttributes::default().with_size(3).with_permissions(0o604);
+        let attrs = FileAttributes::default()
+            .with_size(3)
+            .with_permissions(0o604);
         fs.fsetstat(&h, &attrs).unwrap();
         let meta = fs::metadata(fx.at("f")).unwrap();
         assert_eq!((meta.len(), meta.permissions().mode() & 0o777), (3, 0o604));
@@ -198,10 +206,16 @@ fn lsetstat_changes_the_link_itself_and_refuses_a_links_mode() {
         symlink("target", fx.at("link")).unwrap();
         let times = FileAttributes::default().with_times(5_000_000, 6_000_000);
         fs.lsetstat(b"/link", &times).unwrap();
-        assert_eq!(fs::symlink_metadata(fx.at("link")).unwrap().mtime(), 6_000_000);
+        assert_eq!(
+            fs::symlink_metadata(fx.at("link")).unwrap().mtime(),
+            6_000_000
+        );
         assert_ne!(fs::metadata(fx.at("target")).unwrap().mtime(), 6_000_000);
         let mode = FileAttributes::default().with_permissions(0o600);
-        assert_eq!(code(fs.lsetstat(b"/link", &mode)), StatusCode::OpUnsupported);
+        assert_eq!(
+            code(fs.lsetstat(b"/link", &mode)),
+            StatusCode::OpUnsupported
+        );
     });
 }
 
@@ -216,7 +230,11 @@ fn directories_list_every_entry_with_long_names_in_batches() {
         while let Some(batch) = fs.readdir(&h).unwrap() {
             assert!(batch.len() <= 100);
             for n in batch {
-                assert!(n.longname.starts_with(b"-rw"), "{:?}", String::from_utf8_lossy(&n.longname));
+                assert!(
+                    n.longname.starts_with(b"-rw"),
+                    "{:?}",
+                    String::from_utf8_lossy(&n.longname)
+                );
                 assert!(n.longname.ends_with(&n.filename));
                 assert_eq!(n.attrs.size, Some(1));
                 names.push(n.filename);
@@ -270,7 +288,10 @@ fn symlinks_keep_the_target_given_and_readlink_returns_it() {
     each_resolver(|fs, fx| {
         fs.symlink(b"/etc/passwd", b"/abs").unwrap();
         fs.symlink(b"../../x", b"/rel").unwrap();
-        assert_eq!(fs::read_link(fx.at("abs")).unwrap(), Path::new("/etc/passwd"));
+        assert_eq!(
+            fs::read_link(fx.at("abs")).unwrap(),
+            Path::new("/etc/passwd")
+        );
         assert_eq!(fs.readlink(b"/rel").unwrap(), b"../../x");
         fs::write(fx.at("plain"), b"").unwrap();
         assert_eq!(code(fs.readlink(b"/plain")), StatusCode::BadMessage);
@@ -309,7 +330,11 @@ fn realpath_answers_root_relative_paths() {
             ("abs_a/b", "/a/b"),
             ("a/new", "/a/new"),
         ] {
-            assert_eq!(fs.realpath(path.as_bytes()).unwrap(), real.as_bytes(), "{path}");
+            assert_eq!(
+                fs.realpath(path.as_bytes()).unwrap(),
+                real.as_bytes(),
+                "{path}"
+            );
         }
         assert_eq!(code(fs.realpath(b"/missing/x")), StatusCode::NoSuchFile);
     });
@@ -380,12 +405,26 @@ fn os_errors_map_to_openssh_status_codes() {
 #[test]
 fn dotdot_never_climbs_above_the_root() {
     each_resolver(|fs, _| {
-        for path in ["../outside/secret", "/../outside/secret", "a/../../outside/secret"] {
+        for path in [
+            "../outside/secret",
+            "/../outside/secret",
+            "a/../../outside/secret",
+        ] {
             assert_eq!(code(open_read(fs, path)), StatusCode::NoSuchFile, "{path}");
-            assert_eq!(code(fs.stat(path.as_bytes())), StatusCode::NoSuchFile, "{path}");
+            assert_eq!(
+                code(fs.stat(path.as_bytes())),
+                StatusCode::NoSuchFile,
+                "{path}"
+            );
         }
-        assert_eq!(code(fs.remove(b"../outside/secret")), StatusCode::NoSuchFile);
-        assert_eq!(code(open_read(fs, "../../../../../../etc/passwd")), StatusCode::NoSuchFile);
+        assert_eq!(
+            code(fs.remove(b"../outside/secret")),
+            StatusCode::NoSuchFile
+        );
+        assert_eq!(
+            code(open_read(fs, "../../../../../../etc/passwd")),
+            StatusCode::NoSuchFile
+        );
     });
 }
 
@@ -425,21 +464,36 @@ fn symlinked_directories_stay_inside_for_every_operation() {
         symlink("..", fx.at("up")).unwrap();
         let none = FileAttributes::default();
         assert_eq!(code(open_read(fs, "/out/secret")), StatusCode::NoSuchFile);
-        assert_eq!(code(open_read(fs, "/up/outside/secret")), StatusCode::NoSuchFile);
+        assert_eq!(
+            code(open_read(fs, "/up/outside/secret")),
+            StatusCode::NoSuchFile
+        );
         assert_eq!(code(create(fs, "/out/new")), StatusCode::NoSuchFile);
         assert_eq!(code(fs.mkdir(b"/out/d", &none)), StatusCode::NoSuchFile);
         assert_eq!(code(fs.remove(b"/out/secret")), StatusCode::NoSuchFile);
-        assert_eq!(code(fs.rename(b"/out/secret", b"/stolen")), StatusCode::NoSuchFile);
-        assert_eq!(code(fs.hardlink(b"/out/secret", b"/h")), StatusCode::NoSuchFile);
+        assert_eq!(
+            code(fs.rename(b"/out/secret", b"/stolen")),
+            StatusCode::NoSuchFile
+        );
+        assert_eq!(
+            code(fs.hardlink(b"/out/secret", b"/h")),
+            StatusCode::NoSuchFile
+        );
         assert_eq!(code(fs.symlink(b"x", b"/out/l")), StatusCode::NoSuchFile);
         assert_eq!(code(fs.opendir(b"/out")), StatusCode::NoSuchFile);
         let chmod = FileAttributes::default().with_permissions(0o777);
-        assert_eq!(code(fs.setstat(b"/out/secret", &chmod)), StatusCode::NoSuchFile);
+        assert_eq!(
+            code(fs.setstat(b"/out/secret", &chmod)),
+            StatusCode::NoSuchFile
+        );
         assert_eq!(fs.realpath(b"/up/up/..").unwrap(), b"/");
         let names: Vec<_> = fs::read_dir(fx.outside()).unwrap().collect();
         assert_eq!(names.len(), 1, "nothing created outside");
         assert_eq!(fs::read(fx.outside().join("secret")).unwrap(), b"outside");
-        let mode = fs::metadata(fx.outside().join("secret")).unwrap().permissions().mode();
+        let mode = fs::metadata(fx.outside().join("secret"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_ne!(mode & 0o777, 0o777);
     });
 }
@@ -472,13 +526,19 @@ fn a_symlink_swapped_in_mid_walk_is_still_contained() {
                 }
                 Err(e) => assert_eq!(e.code, StatusCode::NoSuchFile, "{e:?}"),
             }
-            let r = fs.setstat(b"/a/secret", &FileAttributes::default().with_permissions(0o604));
+            let r = fs.setstat(
+                b"/a/secret",
+                &FileAttributes::default().with_permissions(0o604),
+            );
             assert!(r.is_ok() || r.unwrap_err().code == StatusCode::NoSuchFile);
         }
         stop.store(true, Ordering::SeqCst);
         swapper.join().unwrap();
         assert!(seen_inside > 0);
         let secret = fx.outside().join("secret");
-        assert_ne!(fs::metadata(secret).unwrap().permissions().mode() & 0o777, 0o604);
+        assert_ne!(
+            fs::metadata(secret).unwrap().permissions().mode() & 0o777,
+            0o604
+        );
     });
 }
