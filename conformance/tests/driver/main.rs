@@ -9,6 +9,7 @@ mod peers;
 mod runtimes;
 mod scenarios;
 mod session;
+mod sftp_server;
 mod support;
 
 runtimes::on_every_runtime!(
