@@ -409,3 +409,26 @@ bye
     assert_eq!(sha256(&fs::read(local.join("down.bin"))?), sha256(&down));
     Ok(())
 }
+
+#[test]
+fn serve_sftp_answers_256_requests_in_flight_from_our_client() -> TestResult {
+    let scratch = ScratchDir::new("sftp-async-deep")?;
+    let root = scratch.join("root");
+    fs::create_dir_all(&root)?;
+    let data = content(24 << 20, 24);
+    let mut command = Command::new(OUR_SERVER);
+    command.arg("--async").arg("--root").arg(&root);
+    let mut sftp = sansh_conformance::sftp::SftpProcess::spawn(
+        command,
+        sansh_core::sftp::ClientConfig::default(),
+    )?;
+    let create = OpenFlags::WRITE | OpenFlags::CREATE | OpenFlags::TRUNCATE;
+    let h = handle(sftp.call(|c| c.open("/big", create, &FileAttributes::default()))?);
+    sftp.write_all(&h, &data, 32 * 1024, 256)?;
+    assert_eq!(sftp.call(|c| c.close_handle(&h))?, Ok(Reply::Ok));
+    assert_eq!(sha256(&fs::read(root.join("big"))?), sha256(&data));
+    let h = handle(sftp.call(|c| c.open("/big", OpenFlags::READ, &FileAttributes::default()))?);
+    assert_eq!(sha256(&sftp.read_all(&h, 32 * 1024, 256)?), sha256(&data));
+    assert!(sftp.finish()?.success());
+    Ok(())
+}
