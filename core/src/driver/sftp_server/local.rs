@@ -8,7 +8,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
-use rustix::fs::{AtFlags, Dir, Mode, OFlags, RenameFlags, Timestamps};
+use rustix::fs::{AtFlags, Dir, Mode, OFlags, Timestamps};
 use rustix::io::Errno;
 
 use super::meta::{IdNames, attrs_of, io_status, links_of, status, statvfs_of};
@@ -326,6 +326,32 @@ fn is_dir(file: &File) -> Result<bool, SftpError> {
     Ok(rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory)
 }
 
+/// Renames unless the target exists (SFTP's RENAME), atomically where the kernel
+/// and filesystem have `RENAME_NOREPLACE`.
+fn rename_no_replace(
+    from_dir: &OwnedFd,
+    from_name: &[u8],
+    to_dir: &OwnedFd,
+    to_name: &[u8],
+) -> Result<(), SftpError> {
+    #[cfg(any(target_os = "linux", target_os = "android", target_vendor = "apple"))]
+    match rustix::fs::renameat_with(
+        from_dir,
+        from_name,
+        to_dir,
+        to_name,
+        rustix::fs::RenameFlags::NOREPLACE,
+    ) {
+        // A filesystem without it: check, then rename.
+        Err(Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP) => {}
+        other => return other.map_err(status),
+    }
+    if rustix::fs::statat(to_dir, to_name, AtFlags::SYMLINK_NOFOLLOW).is_ok() {
+        return Err(SftpError::failure("File exists"));
+    }
+    rustix::fs::renameat(from_dir, from_name, to_dir, to_name).map_err(status)
+}
+
 impl Backend for LocalFs {
     fn open(
         &mut self,
@@ -448,23 +474,7 @@ impl Backend for LocalFs {
     fn rename(&mut self, from: &[u8], to: &[u8]) -> Result<(), SftpError> {
         let (from_dir, from_name) = self.entry(from)?;
         let (to_dir, to_name) = self.entry(to)?;
-        let (from_name, to_name) = (from_name.as_slice(), to_name.as_slice());
-        match rustix::fs::renameat_with(
-            &from_dir,
-            from_name,
-            &to_dir,
-            to_name,
-            RenameFlags::NOREPLACE,
-        ) {
-            // A filesystem without RENAME_NOREPLACE: check, then rename.
-            Err(Errno::INVAL | Errno::NOSYS) => {
-                if rustix::fs::statat(&to_dir, to_name, AtFlags::SYMLINK_NOFOLLOW).is_ok() {
-                    return Err(SftpError::failure("File exists"));
-                }
-                rustix::fs::renameat(&from_dir, from_name, &to_dir, to_name).map_err(status)
-            }
-            other => other.map_err(status),
-        }
+        rename_no_replace(&from_dir, &from_name, &to_dir, &to_name)
     }
 
     fn readlink(&mut self, path: &[u8]) -> Result<Vec<u8>, SftpError> {
