@@ -18,8 +18,9 @@ use crate::sftp::{
 
 /// Most requests handed to the backend in one blocking call.
 const BATCH_REQUESTS: usize = 256;
-/// Most READ bytes asked for in one batch: bounds the replies one batch produces.
-const BATCH_READ_BYTES: u64 = 8 * 1024 * 1024;
+/// Most READ bytes asked for in one batch: bounds the replies one batch produces
+/// (and matches LocalFs's read buffer, reused whole from one batch to the next).
+const BATCH_READ_BYTES: u64 = 4 * 1024 * 1024;
 /// Bytes read from the stream at a time.
 const READ_CHUNK: usize = 256 * 1024;
 /// Rounds of work in one poll before yielding to the executor's other tasks.
@@ -50,7 +51,7 @@ where
 /// ([`SessionError::EndOfStream`] when the client closed the stream).
 ///
 /// The backend blocks (file I/O), so it never runs on the executor: requests are
-/// taken from the engine in batches (up to 256 requests or 8 MiB of reads) and each
+/// taken from the engine in batches (up to 256 requests or 4 MiB of reads) and each
 /// batch runs on [`Runtime::spawn_blocking`], one batch at a time, while this future
 /// keeps reading requests and writing the previous batch's replies. The engine's
 /// `max_outstanding` bounds how many requests wait; the client may keep as many in
@@ -163,14 +164,17 @@ impl<B: Backend + Send + 'static> Session<B> {
         };
         let mut batch = Vec::new();
         let mut read_bytes = 0u64;
-        while batch.len() < BATCH_REQUESTS && read_bytes < BATCH_READ_BYTES {
-            let Some((id, request)) = self.queue.pop_front() else {
-                break;
+        while let Some((_, request)) = self.queue.front() {
+            let len = match request {
+                Request::Read { len, .. } => u64::from(*len),
+                _ => 0,
             };
-            if let Request::Read { len, .. } = &request {
-                read_bytes += u64::from(*len);
+            let full = batch.len() >= BATCH_REQUESTS || read_bytes + len > BATCH_READ_BYTES;
+            if full && !batch.is_empty() {
+                break;
             }
-            batch.push((id, request));
+            read_bytes += len;
+            batch.extend(self.queue.pop_front());
         }
         self.batch = Some(Box::pin(unblock(runtime, move || {
             let answers = batch
