@@ -152,6 +152,15 @@
 //! }
 //! ```
 
+//! # SFTP server
+//!
+//! [`sftp_server::serve_sftp`] runs the SFTP server engine over any byte stream (an
+//! `sftp` subsystem channel, stdio pipes) with a synchronous
+//! [`Backend`](crate::sftp::Backend), whose calls run in batches on
+//! [`Runtime::spawn_blocking`] so file I/O never blocks the executor.
+//! [`sftp_server::LocalFs`] serves a local directory as `/`, resolving every path
+//! inside it (`openat2(RESOLVE_IN_ROOT)` on Linux).
+
 mod agent;
 mod authenticate;
 mod channel;

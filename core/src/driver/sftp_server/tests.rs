@@ -542,3 +542,51 @@ fn a_symlink_swapped_in_mid_walk_is_still_contained() {
         );
     });
 }
+
+#[test]
+fn replies_held_across_the_read_buffer_keep_their_data() {
+    each_resolver(|fs, fx| {
+        let data: Vec<u8> = (0..6 << 20).map(|i: u32| (i % 251) as u8).collect();
+        fs::write(fx.at("big"), &data).unwrap();
+        let h = open_read(fs, "/big").unwrap();
+        let chunk = 255 * 1024;
+        // All held at once: more than the 4 MiB buffer, so it cannot be reused.
+        let held: Vec<_> = (0..data.len().div_ceil(chunk))
+            .map(|i| {
+                fs.read(&h, (i * chunk) as u64, chunk as u32)
+                    .unwrap()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(held.concat(), data);
+    });
+}
+
+#[test]
+fn the_root_and_dot_paths_take_attributes_and_list() {
+    each_resolver(|fs, fx| {
+        fs::create_dir_all(fx.at("d/e")).unwrap();
+        symlink("d/e", fx.at("elink")).unwrap();
+        let times = FileAttributes::default().with_times(7_000_000, 8_000_000);
+        fs.setstat(b"/", &times).unwrap();
+        fs.setstat(b"d/e/..", &times).unwrap();
+        assert_eq!(
+            code(fs.setstat(b"d/e/../missing/..", &times)),
+            StatusCode::NoSuchFile
+        );
+        assert_eq!(fs::metadata(fx.root()).unwrap().mtime(), 8_000_000);
+        assert_eq!(fs::metadata(fx.at("d")).unwrap().mtime(), 8_000_000);
+        fs::write(fx.at("d/e/f"), b"").unwrap();
+        let h = fs.opendir(b"/elink").unwrap();
+        let names = fs.readdir(&h).unwrap().unwrap();
+        assert_eq!(names.len(), 1);
+        assert_eq!(names[0].filename, b"f");
+    });
+}
+
+#[test]
+fn a_root_that_is_not_a_directory_is_refused() {
+    let fixture = Fixture::new();
+    let err = LocalFs::new(fixture.outside().join("secret")).unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(Errno::NOTDIR.raw_os_error()));
+}
