@@ -1,12 +1,13 @@
 //! Our SFTP server engine on stdin/stdout, serving a directory as `/`.
 //!
-//! `sansh-sftp-server-stdio [--root DIR] [--async]` (default: the current
+//! `sansh-sftp-server-stdio [--root DIR] [--blocking]` (default: the current
 //! directory). OpenSSH's client runs it in place of ssh with
 //! `sftp -D "sansh-sftp-server-stdio --root DIR"`. The backend is the driver's
-//! `LocalFs`; by default a blocking loop answers each request in turn, with
-//! `--async` the driver's `serve_sftp` runs on smol (requests in batches on the
-//! blocking pool), as a server's `sftp` subsystem does. Exits 0 when the client
-//! closes the stream, 1 when it broke the protocol, 2 on a usage or I/O error.
+//! `LocalFs`, served by the driver's `serve_sftp` on smol (requests in batches on
+//! the blocking pool while replies are written), as a server's `sftp` subsystem
+//! is; `--blocking` answers each request in turn on one thread instead. Exits 0
+//! when the client closes the stream, 1 when it broke the protocol, 2 on a usage or
+//! I/O error.
 
 use std::fs::File;
 use std::os::fd::{AsFd, BorrowedFd};
@@ -23,10 +24,10 @@ fn raw(fd: BorrowedFd<'_>) -> std::io::Result<File> {
     Ok(File::from(fd.try_clone_to_owned()?))
 }
 
-fn run(backend: LocalFs, run_async: bool) -> std::io::Result<SessionError> {
+fn run(backend: LocalFs, blocking: bool) -> std::io::Result<SessionError> {
     let input = raw(std::io::stdin().as_fd())?;
     let output = raw(std::io::stdout().as_fd())?;
-    if !run_async {
+    if blocking {
         let mut backend = backend;
         return serve(&mut backend, ServerConfig::default(), input, output);
     }
@@ -38,7 +39,7 @@ fn run(backend: LocalFs, run_async: bool) -> std::io::Result<SessionError> {
 
 fn main() -> ExitCode {
     let mut root = PathBuf::from(".");
-    let mut run_async = false;
+    let mut blocking = false;
     let mut args = std::env::args_os().skip(1);
     while let Some(arg) = args.next() {
         match (
@@ -47,10 +48,10 @@ fn main() -> ExitCode {
                 .filter(|a| *a == "--root")
                 .and_then(|_| args.next()),
         ) {
-            (Some("--async"), _) => run_async = true,
+            (Some("--blocking"), _) => blocking = true,
             (_, Some(dir)) => root = PathBuf::from(dir),
             _ => {
-                eprintln!("usage: sansh-sftp-server-stdio [--root DIR] [--async]");
+                eprintln!("usage: sansh-sftp-server-stdio [--root DIR] [--blocking]");
                 return ExitCode::from(2);
             }
         }
@@ -62,7 +63,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(backend, run_async) {
+    match run(backend, blocking) {
         Ok(SessionError::EndOfStream) => ExitCode::SUCCESS,
         Ok(end) => {
             eprintln!("sansh-sftp-server-stdio: {end}");

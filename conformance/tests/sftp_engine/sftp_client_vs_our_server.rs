@@ -16,13 +16,18 @@ use super::common::*;
 
 /// Runs `sftp -b batch -D our-server` with the local side in `local`.
 fn run_batch(root: &Path, local: &Path, batch: &str) -> TestResult<Output> {
+    run_batch_with(root, local, batch, "")
+}
+
+/// [`run_batch`] with further arguments for our server (`--blocking`).
+fn run_batch_with(root: &Path, local: &Path, batch: &str, args: &str) -> TestResult<Output> {
     let batch_file = local.join(".batch");
     fs::write(&batch_file, batch)?;
     let mut child = Command::new(SFTP.locate()?)
         .arg("-b")
         .arg(&batch_file)
         .arg("-D")
-        .arg(format!("{OUR_SERVER} --root {}", root.display()))
+        .arg(format!("{OUR_SERVER} --root {} {args}", root.display()))
         .current_dir(local)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -94,6 +99,16 @@ fn assert_same_tree(a: &Path, b: &Path) -> TestResult {
 
 #[test]
 fn every_sftp_command_works_against_our_server() -> TestResult {
+    every_sftp_command("")
+}
+
+#[test]
+fn every_sftp_command_works_against_our_blocking_loop() -> TestResult {
+    every_sftp_command("--blocking")
+}
+
+/// The whole command list against our server started with `args`.
+fn every_sftp_command(args: &str) -> TestResult {
     let scratch = ScratchDir::new("sftp-batch")?;
     let (root, local) = (scratch.join("root"), scratch.join("local"));
     fs::create_dir_all(root.join("pre"))?;
@@ -165,7 +180,7 @@ ls -l docs
 bye
 "
     );
-    let out = run_batch(&root, &local, &batch)?;
+    let out = run_batch_with(&root, &local, &batch, args)?;
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert!(
         out.status.success(),
@@ -412,12 +427,12 @@ bye
 
 #[test]
 fn serve_sftp_answers_256_requests_in_flight_from_our_client() -> TestResult {
-    let scratch = ScratchDir::new("sftp-async-deep")?;
+    let scratch = ScratchDir::new("sftp-deep")?;
     let root = scratch.join("root");
     fs::create_dir_all(&root)?;
     let data = content(24 << 20, 24);
     let mut command = Command::new(OUR_SERVER);
-    command.arg("--async").arg("--root").arg(&root);
+    command.arg("--root").arg(&root);
     let mut sftp = sansh_conformance::sftp::SftpProcess::spawn(
         command,
         sansh_core::sftp::ClientConfig::default(),
