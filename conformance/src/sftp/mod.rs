@@ -5,13 +5,12 @@
 //!   stdout, e.g. OpenSSH's `/usr/lib/openssh/sftp-server`.
 //! - [`serve`]: our server engine over a reader and writer, answering from a
 //!   [`Backend`](sansh_core::sftp::Backend); the `sansh-sftp-server-stdio` binary runs
-//!   it on stdin/stdout so that OpenSSH's `sftp -D` can talk to it.
-//! - [`LocalFs`]: a blocking local-filesystem backend confined to a root directory.
+//!   it on stdin/stdout (with the driver's
+//!   [`LocalFs`](sansh_core::driver::sftp_server::LocalFs)) so that OpenSSH's
+//!   `sftp -D` can talk to it.
 
-mod local;
 mod process;
 mod stdio;
 
-pub use local::LocalFs;
 pub use process::{Answer, DriveError, SftpProcess};
 pub use stdio::serve;

@@ -10,6 +10,7 @@ mod runtimes;
 mod scenarios;
 mod server_session;
 mod session;
+mod sftp_server;
 mod support;
 
 runtimes::on_every_runtime!(

@@ -16,13 +16,18 @@ use super::common::*;
 
 /// Runs `sftp -b batch -D our-server` with the local side in `local`.
 fn run_batch(root: &Path, local: &Path, batch: &str) -> TestResult<Output> {
+    run_batch_with(root, local, batch, "")
+}
+
+/// [`run_batch`] with further arguments for our server (`--blocking`).
+fn run_batch_with(root: &Path, local: &Path, batch: &str, args: &str) -> TestResult<Output> {
     let batch_file = local.join(".batch");
     fs::write(&batch_file, batch)?;
     let mut child = Command::new(SFTP.locate()?)
         .arg("-b")
         .arg(&batch_file)
         .arg("-D")
-        .arg(format!("{OUR_SERVER} --root {}", root.display()))
+        .arg(format!("{OUR_SERVER} --root {} {args}", root.display()))
         .current_dir(local)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -94,6 +99,16 @@ fn assert_same_tree(a: &Path, b: &Path) -> TestResult {
 
 #[test]
 fn every_sftp_command_works_against_our_server() -> TestResult {
+    every_sftp_command("")
+}
+
+#[test]
+fn every_sftp_command_works_against_our_blocking_loop() -> TestResult {
+    every_sftp_command("--blocking")
+}
+
+/// The whole command list against our server started with `args`.
+fn every_sftp_command(args: &str) -> TestResult {
     let scratch = ScratchDir::new("sftp-batch")?;
     let (root, local) = (scratch.join("root"), scratch.join("local"));
     fs::create_dir_all(root.join("pre"))?;
@@ -120,6 +135,7 @@ fn every_sftp_command_works_against_our_server() -> TestResult {
 
     let batch = format!(
         "version
+progress
 progress
 pwd
 lpwd
@@ -164,7 +180,7 @@ ls -l docs
 bye
 "
     );
-    let out = run_batch(&root, &local, &batch)?;
+    let out = run_batch_with(&root, &local, &batch, args)?;
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert!(
         out.status.success(),
@@ -255,10 +271,17 @@ fn escapes_from_the_root_are_refused() -> TestResult {
     unix(&outside, &root.join("dirlink"))?;
     unix(Path::new("../../../../../../.."), &root.join("up"))?;
     unix(Path::new("/inner/file.txt"), &root.join("chrooted"))?;
+    unix(Path::new("/etc"), &root.join("etc_link"))?;
 
     let batch = "cd ..
 cd ..
 pwd
+cd /..
+pwd
+-get ../../etc/passwd got_passwd
+-get /../../../etc/passwd got_passwd2
+-get etc_link/passwd got_etc_link
+-cd etc_link
 -get abs got_abs
 -get rel got_rel
 -get dirlink/secret.txt got_dirlink
@@ -277,10 +300,14 @@ bye
         out.status.success(),
         "--- stdout\n{stdout}\n--- stderr\n{stderr}"
     );
-    assert!(
-        stdout.contains("Remote working directory: /\n"),
-        "cd .. stays at the root: {stdout}"
+    assert_eq!(
+        stdout.matches("Remote working directory: /\n").count(),
+        2,
+        "cd .. and cd /.. stay at the root: {stdout}"
     );
+    for name in ["got_passwd", "got_passwd2", "got_etc_link"] {
+        assert!(!local.join(name).exists(), "{name}: /etc/passwd was served");
+    }
     for name in [
         "got_abs",
         "got_rel",
@@ -362,6 +389,61 @@ fn our_client_and_our_server_move_16_mib_and_list_1000_files() -> TestResult {
     let read_len = sftp.client().limits().max_read_len as u32;
     assert_eq!(sha256(&sftp.read_all(&h, read_len, 64)?), sha256(&data));
     assert_eq!(sorted_names(&sftp.list_dir("/many")?).len(), 1000);
+    assert!(sftp.finish()?.success());
+    Ok(())
+}
+
+#[test]
+fn sftp_lists_10000_files_and_moves_64_mib_each_way() -> TestResult {
+    let scratch = ScratchDir::new("sftp-bulk")?;
+    let (root, local) = (scratch.join("root"), scratch.join("local"));
+    fs::create_dir_all(root.join("many"))?;
+    fs::create_dir_all(&local)?;
+    for i in 0..10_000 {
+        fs::write(root.join(format!("many/f{i:05}")), b"")?;
+    }
+    let up = content(64 << 20, 64);
+    let down = content(64 << 20, 65);
+    fs::write(local.join("up.bin"), &up)?;
+    fs::write(root.join("down.bin"), &down)?;
+    let batch = "progress
+ls -1 many
+put up.bin
+get down.bin
+bye
+";
+    let out = run_batch(&root, &local, batch)?;
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "--- stderr\n{stderr}");
+    let listed = stdout
+        .lines()
+        .filter(|l| l.trim_start_matches("many/").starts_with('f'))
+        .count();
+    assert_eq!(listed, 10_000, "ls listed every file");
+    assert_eq!(sha256(&fs::read(root.join("up.bin"))?), sha256(&up));
+    assert_eq!(sha256(&fs::read(local.join("down.bin"))?), sha256(&down));
+    Ok(())
+}
+
+#[test]
+fn serve_sftp_answers_256_requests_in_flight_from_our_client() -> TestResult {
+    let scratch = ScratchDir::new("sftp-deep")?;
+    let root = scratch.join("root");
+    fs::create_dir_all(&root)?;
+    let data = content(24 << 20, 24);
+    let mut command = Command::new(OUR_SERVER);
+    command.arg("--root").arg(&root);
+    let mut sftp = sansh_conformance::sftp::SftpProcess::spawn(
+        command,
+        sansh_core::sftp::ClientConfig::default(),
+    )?;
+    let create = OpenFlags::WRITE | OpenFlags::CREATE | OpenFlags::TRUNCATE;
+    let h = handle(sftp.call(|c| c.open("/big", create, &FileAttributes::default()))?);
+    sftp.write_all(&h, &data, 32 * 1024, 256)?;
+    assert_eq!(sftp.call(|c| c.close_handle(&h))?, Ok(Reply::Ok));
+    assert_eq!(sha256(&fs::read(root.join("big"))?), sha256(&data));
+    let h = handle(sftp.call(|c| c.open("/big", OpenFlags::READ, &FileAttributes::default()))?);
+    assert_eq!(sha256(&sftp.read_all(&h, 32 * 1024, 256)?), sha256(&data));
     assert!(sftp.finish()?.success());
     Ok(())
 }

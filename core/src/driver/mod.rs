@@ -241,6 +241,15 @@
 //! `forwarded-tcpip` channels, a client asks for `tcpip-forward` and gets a
 //! [`GlobalReply`].
 
+//! # SFTP server
+//!
+//! [`sftp_server::serve_sftp`] runs the SFTP server engine over any byte stream (an
+//! `sftp` subsystem channel, stdio pipes) with a synchronous
+//! [`Backend`](crate::sftp::Backend), whose calls run in batches on
+//! [`Runtime::spawn_blocking`] so file I/O never blocks the executor.
+//! [`sftp_server::LocalFs`] serves a local directory as `/`, resolving every path
+//! inside it (`openat2(RESOLVE_IN_ROOT)` on Linux).
+
 mod agent;
 mod authenticate;
 mod channel;
@@ -259,6 +268,8 @@ mod requests;
 mod runtime;
 mod server_auth;
 mod session;
+#[cfg(unix)]
+pub mod sftp_server;
 mod state;
 mod stream;
 
@@ -280,7 +291,9 @@ pub use incoming::{IncomingChannel, MAX_PENDING_OPENS};
 pub use listener::{Acceptor, DEFAULT_BACKLOG, Listener, listen_with};
 pub use login::{DEFAULT_IDENTITY_FILES, DEFAULT_PASSWORD_PROMPTS, Login};
 pub use requests::{ChannelRequests, IncomingRequest};
-pub use runtime::{AsyncTimer, BoxFuture, ByteStream, Runtime, StreamFuture};
+pub use runtime::{
+    AsyncTimer, BlockingTask, BoxFuture, ByteStream, Runtime, StreamFuture, Unblock, unblock,
+};
 pub use session::RunOutput;
 pub use stream::{ChannelReader, ChannelStderr, ChannelWriter};
 
