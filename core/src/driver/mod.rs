@@ -154,6 +154,7 @@
 
 mod agent;
 mod authenticate;
+mod blocking;
 mod channel;
 mod connect;
 #[allow(clippy::module_inception)]
@@ -167,6 +168,7 @@ mod login;
 mod runtime;
 mod server_auth;
 mod session;
+pub mod sftp;
 mod state;
 
 pub use agent::{AgentClient, AgentClientError, SSH_AUTH_SOCK};
@@ -179,7 +181,7 @@ pub use handle::Connection;
 pub use handler::{AuthDecision, ClientHandler, ServerHandler};
 pub use listener::{Acceptor, DEFAULT_BACKLOG, Listener, listen_with};
 pub use login::{DEFAULT_IDENTITY_FILES, DEFAULT_PASSWORD_PROMPTS, Login};
-pub use runtime::{AsyncTimer, BoxFuture, ByteStream, Runtime, StreamFuture};
+pub use runtime::{AsyncTimer, BlockingWork, BoxFuture, ByteStream, Runtime, StreamFuture};
 pub use session::RunOutput;
 
 #[cfg(test)]
