@@ -50,9 +50,10 @@ use std::time::{Duration, Instant};
 
 use async_io::Timer;
 use async_std::net::{TcpListener, TcpStream, ToSocketAddrs};
-use sansh_core::driver::{Acceptor, AsyncTimer, BoxFuture, ByteStream, StreamFuture};
+use sansh_core::driver::{BlockingWork, Acceptor, AsyncTimer, BoxFuture, ByteStream, StreamFuture};
 
 pub use sansh_core as core;
+pub use sansh_core::driver::sftp;
 pub use sansh_core::driver::{
     AuthDecision, AuthFailed, ClientHandler, ConnectError, Connection, Listener, Login, Runtime,
     ServerHandler,
@@ -86,6 +87,11 @@ impl Runtime for AsyncStdRuntime {
     fn spawn(&self, future: BoxFuture) {
         // Dropping the JoinHandle detaches the task.
         drop(async_std::task::spawn(future));
+    }
+
+    fn spawn_blocking(&self, work: BlockingWork) {
+        // Dropping the JoinHandle detaches the work; it runs on async-std's pool.
+        drop(async_std::task::spawn_blocking(work));
     }
 
     fn connect_unix(&self, path: std::path::PathBuf) -> StreamFuture {

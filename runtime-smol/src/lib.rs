@@ -43,11 +43,12 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use sansh_core::driver::{Acceptor, AsyncTimer, BoxFuture, ByteStream, StreamFuture};
+use sansh_core::driver::{BlockingWork, Acceptor, AsyncTimer, BoxFuture, ByteStream, StreamFuture};
 use smol::Timer;
 use smol::net::{AsyncToSocketAddrs, TcpListener, TcpStream};
 
 pub use sansh_core as core;
+pub use sansh_core::driver::sftp;
 pub use sansh_core::driver::{
     AuthDecision, AuthFailed, ClientHandler, ConnectError, Connection, Listener, Login, Runtime,
     ServerHandler,
@@ -80,6 +81,12 @@ impl Runtime for SmolRuntime {
 
     fn spawn(&self, future: BoxFuture) {
         smol::spawn(future).detach();
+    }
+
+    fn spawn_blocking(&self, work: BlockingWork) {
+        // smol's own blocking pool (the `blocking` crate); detached, so it runs to
+        // the end whoever awaits the result.
+        smol::unblock(work).detach();
     }
 
     fn connect_unix(&self, path: std::path::PathBuf) -> StreamFuture {

@@ -44,11 +44,12 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use sansh_core::driver::{Acceptor, AsyncTimer, BoxFuture, ByteStream, StreamFuture};
+use sansh_core::driver::{BlockingWork, Acceptor, AsyncTimer, BoxFuture, ByteStream, StreamFuture};
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 
 pub use compat::Compat;
 pub use sansh_core as core;
+pub use sansh_core::driver::sftp;
 pub use sansh_core::driver::{
     AuthDecision, AuthFailed, ClientHandler, ConnectError, Connection, Listener, Login, Runtime,
     ServerHandler,
@@ -100,6 +101,11 @@ impl Runtime for TokioRuntime {
 
     fn spawn(&self, future: BoxFuture) {
         drop(self.handle.spawn(future));
+    }
+
+    fn spawn_blocking(&self, work: BlockingWork) {
+        // tokio's blocking pool; dropping the JoinHandle detaches the work.
+        drop(self.handle.spawn_blocking(work));
     }
 
     fn connect_unix(&self, path: std::path::PathBuf) -> StreamFuture {

@@ -9,6 +9,7 @@ mod peers;
 mod runtimes;
 mod scenarios;
 mod session;
+mod sftp;
 mod support;
 
 runtimes::on_every_runtime!(
@@ -33,4 +34,8 @@ runtimes::on_every_runtime!(
     a_command_killed_by_a_signal_on_sshd_reports_it,
     shell_on_a_pty_on_sshd_runs_typed_commands,
     sftp_subsystem_on_sshd_answers_init_with_its_version,
+    sftp_client_runs_every_path_method_against_sshd,
+    sftp_client_files_read_write_and_seek_on_sshd,
+    sftp_client_puts_and_gets_64_mib_through_sshd_intact,
+    sftp_client_errors_carry_status_codes_from_sshd,
 );

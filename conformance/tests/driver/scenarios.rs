@@ -16,6 +16,7 @@ use sansh_core::{ClientConfig, ServerConfig, ServerConnection, TransportConfig};
 pub(crate) use crate::auth::*;
 use crate::runtimes::TestRuntime;
 pub(crate) use crate::session::*;
+pub(crate) use crate::sftp::*;
 use crate::support::*;
 
 /// Our client through the driver against sshd: the key exchange completes, the
