@@ -50,7 +50,7 @@ use std::time::{Duration, Instant};
 
 use async_io::Timer;
 use async_std::net::{TcpListener, TcpStream, ToSocketAddrs};
-use sansh_core::driver::{BlockingWork, Acceptor, AsyncTimer, BoxFuture, ByteStream, StreamFuture};
+use sansh_core::driver::{Acceptor, AsyncTimer, BlockingWork, BoxFuture, ByteStream, StreamFuture};
 
 pub use sansh_core as core;
 pub use sansh_core::driver::sftp;

@@ -44,7 +44,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use sansh_core::driver::{BlockingWork, Acceptor, AsyncTimer, BoxFuture, ByteStream, StreamFuture};
+use sansh_core::driver::{Acceptor, AsyncTimer, BlockingWork, BoxFuture, ByteStream, StreamFuture};
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 
 pub use compat::Compat;

@@ -12,8 +12,8 @@ use futures_io::{AsyncRead, AsyncSeek, AsyncWrite};
 use sansh_conformance::openssh::Sshd;
 use sansh_conformance::scratch::ScratchDir;
 use sansh_core::ClientConfig;
-use sansh_core::driver::sftp::{Progress, SftpClient, SftpFile, TransferOptions};
 use sansh_core::driver::Login;
+use sansh_core::driver::sftp::{Progress, SftpClient, SftpFile, TransferOptions};
 use sansh_core::sftp::{Extension, FileAttributes, FileType, StatusCode};
 
 use crate::peers::{KEY_TYPES, KeyFile, current_user};
@@ -128,11 +128,17 @@ pub(crate) fn sftp_client_runs_every_path_method_against_sshd<R: TestRuntime>() 
             .await?;
         sftp.lsetstat("d/f", &FileAttributes::default().with_permissions(0o644))
             .await?;
-        assert_eq!(sftp.stat("d/f").await?.permissions.map(|p| p & 0o777), Some(0o644));
+        assert_eq!(
+            sftp.stat("d/f").await?.permissions.map(|p| p & 0o777),
+            Some(0o644)
+        );
         sftp.symlink("f", "d/sym").await?;
         assert_eq!(sftp.readlink("d/sym").await?, "f");
         assert!(sftp.islink("d/sym").await?);
-        assert_eq!(sftp.lstat("d/sym").await?.file_type(), Some(FileType::Symlink));
+        assert_eq!(
+            sftp.lstat("d/sym").await?.file_type(),
+            Some(FileType::Symlink)
+        );
         sftp.link("d/f", "d/hard").await?;
         assert_eq!(std::fs::read(work.join("d/hard"))?, b"0123");
         sftp.rename("d/hard", "d/renamed").await?;
@@ -164,7 +170,10 @@ pub(crate) fn sftp_client_files_read_write_and_seek_on_sshd<R: TestRuntime>() ->
         assert!(read_to_end(&mut file).await? == data, "read back");
         let end = poll_fn(|cx| Pin::new(&mut file).poll_seek(cx, SeekFrom::End(-5))).await?;
         assert_eq!(end, data.len() as u64 - 5);
-        assert_eq!(read_to_end(&mut file).await?, data.get(data.len() - 5..).unwrap_or_default());
+        assert_eq!(
+            read_to_end(&mut file).await?,
+            data.get(data.len() - 5..).unwrap_or_default()
+        );
         drop(file);
         let mut file = sftp.open(&path, "a").await?;
         write_all(&mut file, b"tail").await?;
@@ -174,7 +183,10 @@ pub(crate) fn sftp_client_files_read_write_and_seek_on_sshd<R: TestRuntime>() ->
         poll_fn(|cx| Pin::new(&mut file).poll_seek(cx, SeekFrom::Start(1))).await?;
         write_all(&mut file, b"XY").await?;
         poll_fn(|cx| Pin::new(&mut file).poll_flush(cx)).await?;
-        assert_eq!(&file.read_at(0, 4).await?[..], [data[0], b'X', b'Y', data[3]]);
+        assert_eq!(
+            &file.read_at(0, 4).await?[..],
+            [data[0], b'X', b'Y', data[3]]
+        );
         file.write_at(0, b"Z").await?;
         file.truncate(10).await?;
         file.chmod(0o600).await?;
@@ -184,7 +196,11 @@ pub(crate) fn sftp_client_files_read_write_and_seek_on_sshd<R: TestRuntime>() ->
         assert!(file.statvfs().await?.bsize > 0);
         file.close().await?;
         assert_eq!(std::fs::read(&path)?.first(), Some(&b'Z'));
-        let taken = sftp.open(&path, "x").await.err().ok_or("x opened an existing file")?;
+        let taken = sftp
+            .open(&path, "x")
+            .await
+            .err()
+            .ok_or("x opened an existing file")?;
         assert_eq!(taken.code(), Some(StatusCode::Failure), "{taken}");
         Ok(())
     })
@@ -192,8 +208,7 @@ pub(crate) fn sftp_client_files_read_write_and_seek_on_sshd<R: TestRuntime>() ->
 
 /// 64 MiB up and down through sshd arrive with the same SHA-256; copy, recursion,
 /// globs and progress on the way.
-pub(crate) fn sftp_client_puts_and_gets_64_mib_through_sshd_intact<R: TestRuntime>() -> TestResult
-{
+pub(crate) fn sftp_client_puts_and_gets_64_mib_through_sshd_intact<R: TestRuntime>() -> TestResult {
     with_sftp::<R, _>(&[], async |sftp, work| {
         let local = work.join("local");
         let remote = work.join("remote");
@@ -210,13 +225,32 @@ pub(crate) fn sftp_client_puts_and_gets_64_mib_through_sshd_intact<R: TestRuntim
             })),
             ..TransferOptions::default()
         };
-        sftp.put(local.join("big"), text(&remote.join("big")), &options).await?;
-        assert_eq!(*last.lock().unwrap_or_else(|e| e.into_inner()), (1 << 26, 1 << 26));
-        assert!(sha256(&std::fs::read(remote.join("big"))?) == sha256(&data), "put");
-        sftp.get(text(&remote.join("big")), local.join("back"), &options).await?;
-        assert!(sha256(&std::fs::read(local.join("back"))?) == sha256(&data), "get");
-        sftp.copy(text(&remote.join("big")), text(&remote.join("copy")), &options).await?;
-        assert!(sha256(&std::fs::read(remote.join("copy"))?) == sha256(&data), "copy");
+        sftp.put(local.join("big"), text(&remote.join("big")), &options)
+            .await?;
+        assert_eq!(
+            *last.lock().unwrap_or_else(|e| e.into_inner()),
+            (1 << 26, 1 << 26)
+        );
+        assert!(
+            sha256(&std::fs::read(remote.join("big"))?) == sha256(&data),
+            "put"
+        );
+        sftp.get(text(&remote.join("big")), local.join("back"), &options)
+            .await?;
+        assert!(
+            sha256(&std::fs::read(local.join("back"))?) == sha256(&data),
+            "get"
+        );
+        sftp.copy(
+            text(&remote.join("big")),
+            text(&remote.join("copy")),
+            &options,
+        )
+        .await?;
+        assert!(
+            sha256(&std::fs::read(remote.join("copy"))?) == sha256(&data),
+            "copy"
+        );
 
         std::fs::create_dir_all(local.join("tree/sub"))?;
         std::fs::write(local.join("tree/a.txt"), b"a")?;
@@ -225,15 +259,21 @@ pub(crate) fn sftp_client_puts_and_gets_64_mib_through_sshd_intact<R: TestRuntim
             recurse: true,
             ..TransferOptions::default()
         };
-        sftp.mput(&[local.join("tr*")], text(&remote), &recurse).await?;
+        sftp.mput(&[local.join("tr*")], text(&remote), &recurse)
+            .await?;
         assert_eq!(std::fs::read(remote.join("tree/sub/b.txt"))?, b"b");
         let down = work.join("down");
         std::fs::create_dir(&down)?;
-        sftp.mget(&[text(&remote.join("tree/*.txt"))], &down, &recurse).await?;
+        sftp.mget(&[text(&remote.join("tree/*.txt"))], &down, &recurse)
+            .await?;
         assert_eq!(std::fs::read(down.join("a.txt"))?, b"a");
         sftp.mkdir(text(&remote.join("copies"))).await?;
-        sftp.mcopy(&[text(&remote.join("tree"))], text(&remote.join("copies")), &recurse)
-            .await?;
+        sftp.mcopy(
+            &[text(&remote.join("tree"))],
+            text(&remote.join("copies")),
+            &recurse,
+        )
+        .await?;
         assert_eq!(std::fs::read(remote.join("copies/tree/sub/b.txt"))?, b"b");
         Ok(())
     })
@@ -249,14 +289,30 @@ pub(crate) fn sftp_client_errors_carry_status_codes_from_sshd<R: TestRuntime>() 
     let read_only = format!("Subsystem sftp {} -R", server.display());
     with_sftp::<R, _>(&[read_only.as_str()], async |sftp, work| {
         let missing = text(&work.join("missing"));
-        let error = sftp.stat(&missing).await.err().ok_or("stat of a missing file")?;
+        let error = sftp
+            .stat(&missing)
+            .await
+            .err()
+            .ok_or("stat of a missing file")?;
         assert_eq!(error.code(), Some(StatusCode::NoSuchFile), "{error}");
         assert!(error.message().is_some_and(|m| !m.is_empty()));
-        let error = sftp.open(&missing, "r").await.err().ok_or("opened a missing file")?;
+        let error = sftp
+            .open(&missing, "r")
+            .await
+            .err()
+            .ok_or("opened a missing file")?;
         assert!(error.is_not_found(), "{error}");
-        let error = sftp.mkdir(text(&work.join("new"))).await.err().ok_or("mkdir read-only")?;
+        let error = sftp
+            .mkdir(text(&work.join("new")))
+            .await
+            .err()
+            .ok_or("mkdir read-only")?;
         assert_eq!(error.code(), Some(StatusCode::PermissionDenied), "{error}");
-        let error = sftp.open(text(&work.join("new")), "w").await.err().ok_or("open w")?;
+        let error = sftp
+            .open(text(&work.join("new")), "w")
+            .await
+            .err()
+            .ok_or("open w")?;
         assert_eq!(error.code(), Some(StatusCode::PermissionDenied), "{error}");
         Ok(())
     })

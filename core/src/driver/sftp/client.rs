@@ -563,9 +563,8 @@ pub(crate) fn join(dir: &[u8], name: &[u8]) -> Vec<u8> {
 }
 
 pub(crate) fn utf8(bytes: Vec<u8>) -> Result<String, SftpClientError> {
-    String::from_utf8(bytes).map_err(|e| {
-        SftpClientError::NotUtf8(String::from_utf8_lossy(e.as_bytes()).into_owned())
-    })
+    String::from_utf8(bytes)
+        .map_err(|e| SftpClientError::NotUtf8(String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
 pub(crate) fn unexpected(reply: &Reply) -> SftpClientError {

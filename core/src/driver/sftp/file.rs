@@ -154,7 +154,9 @@ pub struct SftpFile {
 impl SftpFile {
     fn new(client: SftpClient, handle: Handle, mode: OpenMode) -> Self {
         let limits = client.limits();
-        let read_len = u32::try_from(limits.max_read_len).unwrap_or(u32::MAX).max(1);
+        let read_len = u32::try_from(limits.max_read_len)
+            .unwrap_or(u32::MAX)
+            .max(1);
         let write_len = usize::try_from(limits.max_write_len)
             .unwrap_or(usize::MAX)
             .max(1);
@@ -270,7 +272,11 @@ impl SftpFile {
     pub async fn setstat(&self, attrs: &FileAttributes) -> Result<(), SftpClientError> {
         let handle = self.handle()?;
         let attrs = attrs.clone();
-        expect_ok(self.client.request(Request::Fsetstat { handle, attrs }).await?)
+        expect_ok(
+            self.client
+                .request(Request::Fsetstat { handle, attrs })
+                .await?,
+        )
     }
 
     /// Sets the file's size.
@@ -553,7 +559,8 @@ impl SftpFile {
             std::task::ready!(self.poll_send_wbuf(cx))?;
         }
         let n = buf.len().min(self.write_len - self.wbuf.len());
-        self.wbuf.extend_from_slice(buf.get(..n).unwrap_or_default());
+        self.wbuf
+            .extend_from_slice(buf.get(..n).unwrap_or_default());
         self.position += n as u64;
         if self.wbuf.len() >= self.write_len {
             // Sent now if a slot is free, else by the next write or the flush.

@@ -55,7 +55,11 @@ fn matches(pattern: &[u8], name: &[u8]) -> bool {
             None => return false,
         }
     }
-    pattern.get(p..).unwrap_or_default().iter().all(|&c| c == b'*')
+    pattern
+        .get(p..)
+        .unwrap_or_default()
+        .iter()
+        .all(|&c| c == b'*')
 }
 
 /// Matches one pattern element at `p` (starting with `c`) against `byte`: returns
@@ -138,7 +142,11 @@ impl SftpClient {
             let mut next = Vec::new();
             for base in &found {
                 if has_magic(component) {
-                    let dir = if base.is_empty() { b".".to_vec() } else { base.clone() };
+                    let dir = if base.is_empty() {
+                        b".".to_vec()
+                    } else {
+                        base.clone()
+                    };
                     let entries = match self.readdir(&dir).await {
                         Ok(entries) => entries,
                         Err(e) if e.is_not_found() => continue,

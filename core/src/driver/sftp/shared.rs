@@ -172,12 +172,18 @@ impl Shared {
     }
 
     /// Sends `request` once there is room.
-    pub(crate) async fn send(self: &Arc<Self>, request: &Request) -> Result<Pending, SftpClientError> {
+    pub(crate) async fn send(
+        self: &Arc<Self>,
+        request: &Request,
+    ) -> Result<Pending, SftpClientError> {
         std::future::poll_fn(|cx| self.poll_send(cx, request)).await
     }
 
     /// Sends `request` and waits for its reply.
-    pub(crate) async fn request(self: &Arc<Self>, request: &Request) -> Result<Reply, SftpClientError> {
+    pub(crate) async fn request(
+        self: &Arc<Self>,
+        request: &Request,
+    ) -> Result<Reply, SftpClientError> {
         self.send(request).await?.await
     }
 
@@ -260,7 +266,10 @@ pub(crate) struct Pending {
 
 impl Pending {
     /// Polls for the reply; an `SftpError` status becomes [`SftpClientError::Status`].
-    pub(crate) fn poll_reply(&mut self, cx: &mut Context<'_>) -> Poll<Result<Reply, SftpClientError>> {
+    pub(crate) fn poll_reply(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Reply, SftpClientError>> {
         if self.done {
             return Poll::Ready(Err(SftpClientError::Session(SessionError::LocallyClosed)));
         }

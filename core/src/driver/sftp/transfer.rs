@@ -301,7 +301,9 @@ impl SftpClient {
         let handle = self
             .open_handle(remote.clone(), OpenFlags::READ, FileAttributes::default())
             .await?;
-        let result = self.get_from_handle(&handle, &remote, &local, options).await;
+        let result = self
+            .get_from_handle(&handle, &remote, &local, options)
+            .await;
         let closed = self.close_handle(handle).await;
         result?;
         closed
@@ -314,7 +316,12 @@ impl SftpClient {
         local: &Path,
         options: &TransferOptions,
     ) -> Result<(), SftpClientError> {
-        let attrs = match self.request(Request::Fstat { handle: handle.clone() }).await? {
+        let attrs = match self
+            .request(Request::Fstat {
+                handle: handle.clone(),
+            })
+            .await?
+        {
             Reply::Attrs(attrs) => attrs,
             other => return Err(unexpected(&other)),
         };
@@ -328,8 +335,11 @@ impl SftpClient {
         let path = local.to_path_buf();
         let mut file = Some(unblock(&*runtime, move || File::create(path)).await??);
         let shared = self.shared.clone();
-        let mut reads =
-            ReadPipeline::new(handle.clone(), self.block_size(options, false), options.max_requests);
+        let mut reads = ReadPipeline::new(
+            handle.clone(),
+            self.block_size(options, false),
+            options.max_requests,
+        );
         let mut writer: Option<Blocking<io::Result<File>>> = None;
         let mut batch: Vec<(u64, Bytes)> = Vec::new();
         let (mut batch_bytes, mut written, mut done_reading) = (0usize, 0u64, false);
@@ -541,7 +551,12 @@ impl SftpClient {
         destination: Vec<u8>,
         options: &TransferOptions,
     ) -> Result<(), SftpClientError> {
-        let attrs = match self.request(Request::Fstat { handle: from.clone() }).await? {
+        let attrs = match self
+            .request(Request::Fstat {
+                handle: from.clone(),
+            })
+            .await?
+        {
             Reply::Attrs(attrs) => attrs,
             other => return Err(unexpected(&other)),
         };

@@ -138,7 +138,9 @@ async fn connected_with(rt: &TestRuntime, config: ServerConfig) -> (SftpClient, 
     };
     let (client_end, server_end) = duplex(256 * 1024);
     rt.spawn(Box::pin(serve(server_end, config, server.clone())));
-    let client = SftpClient::over_stream(rt.handle(), client_end).await.unwrap();
+    let client = SftpClient::over_stream(rt.handle(), client_end)
+        .await
+        .unwrap();
     (client, server)
 }
 
@@ -156,10 +158,8 @@ impl LocalDir {
     fn new(name: &str) -> Self {
         static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let dir = std::env::temp_dir().join(format!(
-            "sansh-sftp-{name}-{}-{n}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("sansh-sftp-{name}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         Self(dir)

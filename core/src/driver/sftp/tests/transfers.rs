@@ -17,9 +17,16 @@ fn put_then_get_round_trips_a_file_several_chunks_long() {
     rt.block_on(async {
         let (sftp, server) = connected(&rt).await;
         let options = TransferOptions::default();
-        sftp.put(dir.path().join("up"), "remote", &options).await.unwrap();
-        assert_eq!(sftp.getsize("remote").await.unwrap(), Some(data.len() as u64));
-        sftp.get("remote", dir.path().join("down"), &options).await.unwrap();
+        sftp.put(dir.path().join("up"), "remote", &options)
+            .await
+            .unwrap();
+        assert_eq!(
+            sftp.getsize("remote").await.unwrap(),
+            Some(data.len() as u64)
+        );
+        sftp.get("remote", dir.path().join("down"), &options)
+            .await
+            .unwrap();
         assert!(server.observed().max_outstanding > 4, "transfers pipeline");
     });
     assert!(std::fs::read(dir.path().join("down")).unwrap() == data);
@@ -64,11 +71,16 @@ fn preserve_copies_permissions_and_times_both_ways() {
             preserve: true,
             ..TransferOptions::default()
         };
-        sftp.get("old", dir.path().join("old"), &options).await.unwrap();
+        sftp.get("old", dir.path().join("old"), &options)
+            .await
+            .unwrap();
         let meta = std::fs::metadata(dir.path().join("old")).unwrap();
         let mtime = meta.modified().unwrap();
         assert_eq!(
-            mtime.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs(),
+            mtime
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs(),
             2_000_000
         );
         #[cfg(unix)]
@@ -76,7 +88,9 @@ fn preserve_copies_permissions_and_times_both_ways() {
             use std::os::unix::fs::PermissionsExt;
             assert_eq!(meta.permissions().mode() & 0o777, 0o640);
         }
-        sftp.put(dir.path().join("old"), "back", &options).await.unwrap();
+        sftp.put(dir.path().join("old"), "back", &options)
+            .await
+            .unwrap();
         let attrs = sftp.stat("back").await.unwrap();
         assert_eq!(attrs.mtime(), Some(2_000_000));
         assert_eq!(attrs.permissions.map(|p| p & 0o777), Some(0o640));
@@ -90,7 +104,9 @@ fn copy_uses_copy_data_when_the_server_offers_it() {
         let (sftp, server) = connected(&rt).await;
         let data = pattern(700_000);
         server.file("/home/user/src", &data);
-        sftp.copy("src", "dst", &TransferOptions::default()).await.unwrap();
+        sftp.copy("src", "dst", &TransferOptions::default())
+            .await
+            .unwrap();
         assert!(server.observed().kinds.contains(&RequestKind::CopyData));
         assert!(!server.observed().kinds.contains(&RequestKind::Read));
         assert!(server.fs().read_file("/home/user/dst").unwrap() == data);
@@ -106,7 +122,9 @@ fn copy_without_copy_data_reads_and_writes_through_the_client() {
         let (sftp, server) = connected_with(&rt, config).await;
         let data = pattern(3 * 1024 * 1024 + 5);
         server.file("/home/user/src", &data);
-        sftp.copy("src", "dst", &TransferOptions::default()).await.unwrap();
+        sftp.copy("src", "dst", &TransferOptions::default())
+            .await
+            .unwrap();
         assert!(server.observed().kinds.contains(&RequestKind::Write));
         assert!(server.fs().read_file("/home/user/dst").unwrap() == data);
     });
@@ -130,8 +148,13 @@ fn a_directory_needs_recurse_and_comes_whole_with_it() {
             ..TransferOptions::default()
         };
         sftp.get("tree", dir.path(), &options).await.unwrap();
-        assert_eq!(std::fs::read(dir.path().join("tree/sub/b.txt")).unwrap(), b"bb");
-        sftp.put(dir.path().join("tree"), "copy-up", &options).await.unwrap();
+        assert_eq!(
+            std::fs::read(dir.path().join("tree/sub/b.txt")).unwrap(),
+            b"bb"
+        );
+        sftp.put(dir.path().join("tree"), "copy-up", &options)
+            .await
+            .unwrap();
         assert_eq!(sftp.listdir("copy-up").await.unwrap(), ["a.txt", "sub"]);
         sftp.mkdir("into").await.unwrap();
         sftp.copy("tree", "into", &options).await.unwrap();
@@ -162,12 +185,17 @@ fn mget_mput_and_mcopy_expand_glob_patterns() {
         sftp.mput(&[pattern], "up", &options).await.unwrap();
         assert_eq!(sftp.listdir("up").await.unwrap(), ["r1.txt", "r2.txt"]);
         sftp.mkdir("copies").await.unwrap();
-        sftp.mcopy(&["up/*", "skip.log"], "copies", &options).await.unwrap();
+        sftp.mcopy(&["up/*", "skip.log"], "copies", &options)
+            .await
+            .unwrap();
         assert_eq!(
             sftp.listdir("copies").await.unwrap(),
             ["r1.txt", "r2.txt", "skip.log"]
         );
-        let none = sftp.mget(&["*.none"], dir.path(), &options).await.unwrap_err();
+        let none = sftp
+            .mget(&["*.none"], dir.path(), &options)
+            .await
+            .unwrap_err();
         assert_eq!(none.code(), Some(StatusCode::NoSuchFile));
     });
 }
@@ -179,7 +207,11 @@ fn getting_a_missing_file_reports_no_such_file_and_creates_nothing() {
     rt.block_on(async {
         let (sftp, _server) = connected(&rt).await;
         let error = sftp
-            .get("absent", dir.path().join("absent"), &TransferOptions::default())
+            .get(
+                "absent",
+                dir.path().join("absent"),
+                &TransferOptions::default(),
+            )
             .await
             .unwrap_err();
         assert_eq!(error.code(), Some(StatusCode::NoSuchFile));
