@@ -113,9 +113,9 @@ fn show(output: &Output) -> String {
 fn batch_mode_runs_every_command_against_sshd() {
     let setup = setup();
     let (local, remote) = (&setup.local, &setup.remote);
-    std::fs::write(local.join("up.txt"), b"uploaded").unwrap();
-    std::fs::create_dir_all(local.join("tree/sub")).unwrap();
-    std::fs::write(local.join("tree/sub/b.txt"), b"deep").unwrap();
+    std::fs::write(local.join("up.txt"), b"uploaded").expect("local test file");
+    std::fs::create_dir_all(local.join("tree/sub")).expect("local test file");
+    std::fs::write(local.join("tree/sub/b.txt"), b"deep").expect("local test file");
     let batch = format!(
         "lcd {local}\nlpwd\ncd {remote}\npwd\nmkdir dir\nput up.txt dir/up.txt\n\
          put -r tree\nls\nls -l dir\nget dir/up.txt down.txt\nget -r tree tree-down\n\
@@ -153,13 +153,16 @@ fn batch_mode_runs_every_command_against_sshd() {
         "{text}"
     );
     assert!(stdout.contains("%Capacity"), "df: {text}");
-    assert_eq!(std::fs::read(local.join("down.txt")).unwrap(), b"uploaded");
     assert_eq!(
-        std::fs::read(local.join("tree-down/sub/b.txt")).unwrap(),
+        std::fs::read(local.join("down.txt")).expect("local test file"),
+        b"uploaded"
+    );
+    assert_eq!(
+        std::fs::read(local.join("tree-down/sub/b.txt")).expect("local test file"),
         b"deep"
     );
     assert_eq!(
-        std::fs::read(remote.join("tree/sub/b.txt")).unwrap(),
+        std::fs::read(remote.join("tree/sub/b.txt")).expect("local test file"),
         b"deep"
     );
     assert!(
@@ -192,7 +195,7 @@ fn an_unknown_host_key_is_recorded_with_accept_new_and_refused_with_yes() {
     assert!(!setup.dir.join("known_hosts").exists());
     let accepted = setup.run("pwd\n", &["-o", "StrictHostKeyChecking=accept-new"]);
     assert_eq!(accepted.status.code(), Some(0), "{}", show(&accepted));
-    let recorded = std::fs::read_to_string(setup.dir.join("known_hosts")).unwrap();
+    let recorded = std::fs::read_to_string(setup.dir.join("known_hosts")).expect("local test file");
     assert!(recorded.contains("127.0.0.1"), "{recorded}");
     let again = setup.run("pwd\n", &["-o", "StrictHostKeyChecking=yes"]);
     assert_eq!(again.status.code(), Some(0), "now known: {}", show(&again));

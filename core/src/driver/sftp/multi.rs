@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use super::client::{SftpClient, join};
 use super::error::SftpClientError;
 use super::glob::local_glob;
-use super::transfer::{TransferOptions, local_attrs};
+use super::transfer::{TransferOptions, local_attrs, preserved_attrs};
 use crate::driver::blocking::unblock;
 use crate::sftp::{FileAttributes, SftpError, StatusCode};
 
@@ -126,15 +126,12 @@ impl SftpClient {
             if !options.recurse {
                 return Err(is_dir_error(local.to_string_lossy().as_bytes()));
             }
-            let mut attrs = local_attrs(&meta);
-            attrs.size = None;
             match self.mkdir(&remote).await {
                 Err(e) if e.code() == Some(StatusCode::Failure) && self.isdir(&remote).await? => {}
                 other => other?,
             }
             if options.preserve {
-                attrs.permissions = attrs.permissions.map(|m| m & 0o7777);
-                late.push((remote.clone(), attrs));
+                late.push((remote.clone(), preserved_attrs(&local_attrs(&meta))));
             }
             let dir = local.clone();
             let mut names = unblock(&*self.runtime(), move || {
@@ -191,10 +188,7 @@ impl SftpClient {
                 other => other?,
             }
             if options.preserve {
-                let mut keep = FileAttributes::default();
-                keep.permissions = attrs.permissions.map(|m| m & 0o7777);
-                keep.times = attrs.times;
-                late.push((destination.clone(), keep));
+                late.push((destination.clone(), preserved_attrs(&attrs)));
             }
             for entry in self.readdir(&source).await?.into_iter().rev() {
                 if entry.filename == b"." || entry.filename == b".." {

@@ -250,6 +250,27 @@ fn preserve_local(path: &Path, attrs: &FileAttributes) -> io::Result<()> {
     Ok(())
 }
 
+/// A local chunk being read: the file back, and the bytes.
+type LocalRead = Blocking<io::Result<(File, Vec<u8>)>>;
+
+/// The attributes a new destination file is created with: the source's
+/// permission bits (the server applies its umask).
+fn creation_attrs(source: &FileAttributes) -> FileAttributes {
+    FileAttributes {
+        permissions: source.permissions.map(|mode| mode & 0o777),
+        ..FileAttributes::default()
+    }
+}
+
+/// What `preserve` copies: permissions (with setuid, setgid, sticky) and times.
+pub(crate) fn preserved_attrs(source: &FileAttributes) -> FileAttributes {
+    FileAttributes {
+        permissions: source.permissions.map(|mode| mode & 0o7777),
+        times: source.times,
+        ..FileAttributes::default()
+    }
+}
+
 /// A local file's attributes in SFTP form: size, permissions, times.
 pub(crate) fn local_attrs(meta: &std::fs::Metadata) -> FileAttributes {
     let mut attrs = FileAttributes::default().with_size(meta.len());
@@ -412,8 +433,7 @@ impl SftpClient {
         })
         .await??;
         let attrs = local_attrs(&meta);
-        let mut create = FileAttributes::default();
-        create.permissions = attrs.permissions.map(|mode| mode & 0o777);
+        let create = creation_attrs(&attrs);
         let flags = OpenFlags::WRITE | OpenFlags::CREATE | OpenFlags::TRUNCATE;
         let handle = self.open_handle(remote.clone(), flags, create).await?;
         let reporter = Reporter {
@@ -424,12 +444,9 @@ impl SftpClient {
         };
         let mut result = self.put_to_handle(&handle, file, &reporter).await;
         if result.is_ok() && options.preserve {
-            let mut keep = FileAttributes::default();
-            keep.permissions = attrs.permissions.map(|mode| mode & 0o7777);
-            keep.times = attrs.times;
             let request = Request::Fsetstat {
                 handle: handle.clone(),
-                attrs: keep,
+                attrs: preserved_attrs(&attrs),
             };
             result = self.request(request).await.and_then(expect_ok);
         }
@@ -449,7 +466,7 @@ impl SftpClient {
         let block = self.block_size(reporter.options, true) as usize;
         let max = reporter.options.max_requests.max(1);
         let mut file = Some(file);
-        let mut reader: Option<Blocking<io::Result<(File, Vec<u8>)>>> = None;
+        let mut reader: Option<LocalRead> = None;
         let mut chunks: VecDeque<Bytes> = VecDeque::new();
         let mut writes: VecDeque<(u64, Pending)> = VecDeque::new();
         let (mut queued, mut offset, mut acked, mut local_eof) = (0usize, 0u64, 0u64, false);
@@ -560,8 +577,7 @@ impl SftpClient {
             Reply::Attrs(attrs) => attrs,
             other => return Err(unexpected(&other)),
         };
-        let mut create = FileAttributes::default();
-        create.permissions = attrs.permissions.map(|mode| mode & 0o777);
+        let create = creation_attrs(&attrs);
         let flags = OpenFlags::WRITE | OpenFlags::CREATE | OpenFlags::TRUNCATE;
         let to = self.open_handle(destination.clone(), flags, create).await?;
         let reporter = Reporter {
@@ -584,12 +600,9 @@ impl SftpClient {
         };
         reporter.report(reporter.total);
         if result.is_ok() && options.preserve {
-            let mut keep = FileAttributes::default();
-            keep.permissions = attrs.permissions.map(|mode| mode & 0o7777);
-            keep.times = attrs.times;
             let request = Request::Fsetstat {
                 handle: to.clone(),
-                attrs: keep,
+                attrs: preserved_attrs(&attrs),
             };
             result = self.request(request).await.and_then(expect_ok);
         }
