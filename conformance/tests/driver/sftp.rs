@@ -317,3 +317,57 @@ pub(crate) fn sftp_client_errors_carry_status_codes_from_sshd<R: TestRuntime>() 
         Ok(())
     })
 }
+
+/// 1 GiB each way through sshd with equal SHA-256, on tokio. Release builds only
+/// (`cargo nextest run --release -p sansh-conformance --test driver one_gib`): in
+/// debug it would take minutes, and CI runs debug builds.
+#[cfg(not(debug_assertions))]
+#[test]
+fn tokio_sftp_client_puts_and_gets_one_gib_through_sshd_intact() -> TestResult {
+    with_sftp::<crate::runtimes::Tokio, _>(&[], async |sftp, work| {
+        let source = work.join("gib");
+        let expected = write_content(&source, 1 << 30)?;
+        let options = TransferOptions::default();
+        sftp.put(&source, text(&work.join("up")), &options).await?;
+        std::fs::remove_file(&source)?;
+        assert!(file_sha256(&work.join("up"))? == expected, "put");
+        sftp.get(text(&work.join("up")), work.join("down"), &options)
+            .await?;
+        std::fs::remove_file(work.join("up"))?;
+        assert!(file_sha256(&work.join("down"))? == expected, "get");
+        Ok(())
+    })
+}
+
+/// Writes `len` bytes of test content to `path` in 8 MiB pieces; returns their
+/// SHA-256.
+#[cfg(not(debug_assertions))]
+fn write_content(path: &Path, len: usize) -> Result<Vec<u8>, Failure> {
+    use std::io::Write;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let mut hash = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    let piece = 8 << 20;
+    for seed in 0..len.div_ceil(piece) {
+        let chunk = content(piece.min(len - seed * piece), seed as u64 + 1);
+        hash.update(&chunk);
+        file.write_all(&chunk)?;
+    }
+    file.flush()?;
+    Ok(hash.finish().as_ref().to_vec())
+}
+
+/// SHA-256 of a file, read in pieces.
+#[cfg(not(debug_assertions))]
+fn file_sha256(path: &Path) -> Result<Vec<u8>, Failure> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut hash = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    let mut buf = vec![0; 8 << 20];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok(hash.finish().as_ref().to_vec());
+        }
+        hash.update(buf.get(..n).unwrap_or_default());
+    }
+}

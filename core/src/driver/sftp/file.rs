@@ -490,7 +490,7 @@ impl SftpFile {
                 match self.client.shared.poll_send(cx, &request) {
                     Poll::Ready(Ok(pending)) => {
                         self.reads.push_back((self.next_read, pending));
-                        self.next_read += u64::from(self.read_len);
+                        self.next_read = self.next_read.saturating_add(u64::from(self.read_len));
                     }
                     Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
                     Poll::Pending => break,

@@ -157,7 +157,7 @@ impl ReadPipeline {
                     if gap {
                         self.gaps.pop_front();
                     } else {
-                        self.next += u64::from(len);
+                        self.next = self.next.saturating_add(u64::from(len));
                     }
                     self.in_flight.push_back((offset, len, pending));
                 }
