@@ -43,7 +43,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use sansh_core::driver::{Acceptor, AsyncTimer, BlockingWork, BoxFuture, ByteStream, StreamFuture};
+use sansh_core::driver::{Acceptor, AsyncTimer, BoxFuture, ByteStream, StreamFuture};
 use smol::Timer;
 use smol::net::{AsyncToSocketAddrs, TcpListener, TcpStream};
 
@@ -81,12 +81,6 @@ impl Runtime for SmolRuntime {
 
     fn spawn(&self, future: BoxFuture) {
         smol::spawn(future).detach();
-    }
-
-    fn spawn_blocking(&self, work: BlockingWork) {
-        // smol's own blocking pool (the `blocking` crate); detached, so it runs to
-        // the end whoever awaits the result.
-        smol::unblock(work).detach();
     }
 
     fn connect_unix(&self, path: std::path::PathBuf) -> StreamFuture {

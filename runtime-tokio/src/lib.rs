@@ -44,7 +44,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use sansh_core::driver::{Acceptor, AsyncTimer, BlockingWork, BoxFuture, ByteStream, StreamFuture};
+use sansh_core::driver::{Acceptor, AsyncTimer, BoxFuture, ByteStream, StreamFuture};
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 
 pub use compat::Compat;
@@ -101,11 +101,6 @@ impl Runtime for TokioRuntime {
 
     fn spawn(&self, future: BoxFuture) {
         drop(self.handle.spawn(future));
-    }
-
-    fn spawn_blocking(&self, work: BlockingWork) {
-        // tokio's blocking pool; dropping the JoinHandle detaches the work.
-        drop(self.handle.spawn_blocking(work));
     }
 
     fn connect_unix(&self, path: std::path::PathBuf) -> StreamFuture {

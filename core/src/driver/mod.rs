@@ -162,7 +162,6 @@
 
 mod agent;
 mod authenticate;
-mod blocking;
 mod channel;
 mod connect;
 #[allow(clippy::module_inception)]
@@ -189,7 +188,7 @@ pub use handle::Connection;
 pub use handler::{AuthDecision, ClientHandler, ServerHandler};
 pub use listener::{Acceptor, DEFAULT_BACKLOG, Listener, listen_with};
 pub use login::{DEFAULT_IDENTITY_FILES, DEFAULT_PASSWORD_PROMPTS, Login};
-pub use runtime::{AsyncTimer, BlockingWork, BoxFuture, ByteStream, Runtime, StreamFuture};
+pub use runtime::{AsyncTimer, BoxFuture, ByteStream, Runtime, StreamFuture};
 pub use session::RunOutput;
 
 #[cfg(test)]

@@ -12,9 +12,6 @@ use std::time::Instant;
 /// A future the runtime runs to completion in the background.
 pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
-/// Blocking work (local file I/O) handed to [`Runtime::spawn_blocking`].
-pub type BlockingWork = Box<dyn FnOnce() + Send + 'static>;
-
 /// A future that opens a byte stream (a Unix socket to an ssh-agent, ...).
 pub type StreamFuture = Pin<Box<dyn Future<Output = io::Result<Box<dyn ByteStream>>> + Send>>;
 
@@ -72,17 +69,6 @@ pub trait Runtime: Send + Sync + Debug + 'static {
     /// The driver of each connection and each user handler call run as spawned
     /// tasks, so that a slow handler never holds up the connection.
     fn spawn(&self, future: BoxFuture);
-
-    /// Runs blocking work (local file reads and writes of SFTP transfers) where it
-    /// cannot hold up the runtime's tasks: tokio's `spawn_blocking`, smol's
-    /// `blocking::unblock`, async-std's `task::spawn_blocking`.
-    ///
-    /// The default runs `work` at once on the calling thread. That suits a test
-    /// executor (deterministic) and runtimes whose tasks may block; the runtime
-    /// crates override it with their blocking thread pool.
-    fn spawn_blocking(&self, work: BlockingWork) {
-        work();
-    }
 
     /// Opens a Unix-domain stream socket to `path` (the ssh-agent's
     /// `SSH_AUTH_SOCK`).

@@ -13,6 +13,7 @@ pub(crate) enum Flow {
 }
 
 /// The session's state: the client and whether to draw progress bars.
+#[derive(Clone)]
 pub(crate) struct Shell {
     sftp: SftpClient,
     progress: bool,
@@ -114,7 +115,7 @@ impl Shell {
     }
 
     /// Runs one command line.
-    pub(crate) async fn run(&mut self, line: &str) -> Result<Flow, String> {
+    pub(crate) async fn run(&self, line: &str) -> Result<Flow, String> {
         let words = words(line);
         let Some((command, args)) = words.split_first() else {
             return Ok(Flow::Continue);

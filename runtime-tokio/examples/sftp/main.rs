@@ -108,7 +108,15 @@ fn main() -> ExitCode {
             return ExitCode::from(255);
         }
     };
-    let runtime = match tokio::runtime::Runtime::new() {
+    // One worker: the connection's driver, the SFTP task and the command all run on
+    // it, so a reply goes from socket to transfer without a hop between threads
+    // (measured faster than two workers on loopback). Local file I/O runs on
+    // tokio's blocking pool; the worker keeps the connection alive between commands.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build();
+    let runtime = match runtime {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("tokio: {e}");
@@ -142,10 +150,10 @@ fn main() -> ExitCode {
         }
     };
     println!("Connected to {}.", args.host);
-    let mut shell = commands::Shell::new(sftp, std::io::stdout().is_terminal());
+    let shell = commands::Shell::new(sftp, std::io::stdout().is_terminal());
     let code = match &args.batch {
-        Some(file) => run_batch(&runtime, &mut shell, file),
-        None => run_interactive(&runtime, &mut shell),
+        Some(file) => run_batch(&runtime, &shell, file),
+        None => run_interactive(&runtime, &shell),
     };
     drop(shell);
     conn.disconnect("sftp: bye");
@@ -155,12 +163,21 @@ fn main() -> ExitCode {
     code
 }
 
-/// Runs the lines of `file` (`-`: stdin), echoing each; stops at the first failure.
-fn run_batch(
+/// Runs one command as a task on the runtime, next to the connection's tasks.
+fn execute(
     runtime: &tokio::runtime::Runtime,
-    shell: &mut commands::Shell,
-    file: &str,
-) -> ExitCode {
+    shell: &commands::Shell,
+    line: &str,
+) -> Result<commands::Flow, String> {
+    let (shell, line) = (shell.clone(), line.to_owned());
+    let task = runtime.spawn(async move { shell.run(&line).await });
+    runtime
+        .block_on(task)
+        .map_err(|e| format!("command failed: {e}"))?
+}
+
+/// Runs the lines of `file` (`-`: stdin), echoing each; stops at the first failure.
+fn run_batch(runtime: &tokio::runtime::Runtime, shell: &commands::Shell, file: &str) -> ExitCode {
     let reader: Box<dyn BufRead> = if file == "-" {
         Box::new(std::io::stdin().lock())
     } else {
@@ -185,7 +202,7 @@ fn run_batch(
             None => (false, trimmed),
         };
         println!("sftp> {command}");
-        match runtime.block_on(shell.run(command)) {
+        match execute(runtime, shell, command) {
             Ok(commands::Flow::Continue) => {}
             Ok(commands::Flow::Quit) => return ExitCode::SUCCESS,
             Err(message) => {
@@ -200,7 +217,7 @@ fn run_batch(
 }
 
 /// Reads commands from stdin, with a prompt when it is a terminal.
-fn run_interactive(runtime: &tokio::runtime::Runtime, shell: &mut commands::Shell) -> ExitCode {
+fn run_interactive(runtime: &tokio::runtime::Runtime, shell: &commands::Shell) -> ExitCode {
     let stdin = std::io::stdin();
     let prompt = stdin.is_terminal();
     let mut lines = stdin.lock().lines();
@@ -215,7 +232,7 @@ fn run_interactive(runtime: &tokio::runtime::Runtime, shell: &mut commands::Shel
         if line.trim().is_empty() {
             continue;
         }
-        match runtime.block_on(shell.run(line.trim())) {
+        match execute(runtime, shell, line.trim()) {
             Ok(commands::Flow::Continue) => {}
             Ok(commands::Flow::Quit) => return ExitCode::SUCCESS,
             Err(message) => eprintln!("{message}"),
