@@ -50,7 +50,7 @@ use std::time::{Duration, Instant};
 
 use async_io::Timer;
 use async_std::net::{TcpListener, TcpStream, ToSocketAddrs};
-use sansh_core::driver::{Acceptor, AsyncTimer, BoxFuture, ByteStream, StreamFuture};
+use sansh_core::driver::{Acceptor, AsyncTimer, BlockingTask, BoxFuture, ByteStream, StreamFuture};
 
 pub use sansh_core as core;
 pub use sansh_core::driver::sftp;
@@ -87,6 +87,10 @@ impl Runtime for AsyncStdRuntime {
     fn spawn(&self, future: BoxFuture) {
         // Dropping the JoinHandle detaches the task.
         drop(async_std::task::spawn(future));
+    }
+
+    fn spawn_blocking(&self, f: BlockingTask) {
+        drop(async_std::task::spawn_blocking(f));
     }
 
     fn connect_unix(&self, path: std::path::PathBuf) -> StreamFuture {

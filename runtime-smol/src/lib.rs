@@ -43,7 +43,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use sansh_core::driver::{Acceptor, AsyncTimer, BoxFuture, ByteStream, StreamFuture};
+use sansh_core::driver::{Acceptor, AsyncTimer, BlockingTask, BoxFuture, ByteStream, StreamFuture};
 use smol::Timer;
 use smol::net::{AsyncToSocketAddrs, TcpListener, TcpStream};
 
@@ -81,6 +81,11 @@ impl Runtime for SmolRuntime {
 
     fn spawn(&self, future: BoxFuture) {
         smol::spawn(future).detach();
+    }
+
+    fn spawn_blocking(&self, f: BlockingTask) {
+        // The `blocking` crate's pool, which smol's own file and process I/O use.
+        smol::unblock(f).detach();
     }
 
     fn connect_unix(&self, path: std::path::PathBuf) -> StreamFuture {

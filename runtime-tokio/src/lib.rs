@@ -44,7 +44,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use sansh_core::driver::{Acceptor, AsyncTimer, BoxFuture, ByteStream, StreamFuture};
+use sansh_core::driver::{Acceptor, AsyncTimer, BlockingTask, BoxFuture, ByteStream, StreamFuture};
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 
 pub use compat::Compat;
@@ -101,6 +101,10 @@ impl Runtime for TokioRuntime {
 
     fn spawn(&self, future: BoxFuture) {
         drop(self.handle.spawn(future));
+    }
+
+    fn spawn_blocking(&self, f: BlockingTask) {
+        drop(self.handle.spawn_blocking(f));
     }
 
     fn connect_unix(&self, path: std::path::PathBuf) -> StreamFuture {

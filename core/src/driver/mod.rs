@@ -188,7 +188,9 @@ pub use handle::Connection;
 pub use handler::{AuthDecision, ClientHandler, ServerHandler};
 pub use listener::{Acceptor, DEFAULT_BACKLOG, Listener, listen_with};
 pub use login::{DEFAULT_IDENTITY_FILES, DEFAULT_PASSWORD_PROMPTS, Login};
-pub use runtime::{AsyncTimer, BoxFuture, ByteStream, Runtime, StreamFuture};
+pub use runtime::{
+    AsyncTimer, BlockingTask, BoxFuture, ByteStream, Runtime, StreamFuture, Unblock, unblock,
+};
 pub use session::RunOutput;
 
 #[cfg(test)]

@@ -6,11 +6,15 @@ use std::future::Future;
 use std::io;
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 /// A future the runtime runs to completion in the background.
 pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// A blocking closure for [`Runtime::spawn_blocking`].
+pub type BlockingTask = Box<dyn FnOnce() + Send + 'static>;
 
 /// A future that opens a byte stream (a Unix socket to an ssh-agent, ...).
 pub type StreamFuture = Pin<Box<dyn Future<Output = io::Result<Box<dyn ByteStream>>> + Send>>;
@@ -70,6 +74,19 @@ pub trait Runtime: Send + Sync + Debug + 'static {
     /// tasks, so that a slow handler never holds up the connection.
     fn spawn(&self, future: BoxFuture);
 
+    /// Runs the blocking closure `f` off the async executor, on a thread where it may
+    /// block (file I/O, a synchronous SFTP backend).
+    ///
+    /// Blocking calls made inside a task would stall every other task on its worker,
+    /// the connection's other channels included. `f` reports its result through
+    /// whatever it captured; [`unblock`] wraps this into a future. The default runs
+    /// `f` on a new thread; the runtime crates use their blocking-task pools
+    /// (`tokio::task::spawn_blocking`, smol's `unblock`, async-std's
+    /// `task::spawn_blocking`).
+    fn spawn_blocking(&self, f: BlockingTask) {
+        std::thread::spawn(f);
+    }
+
     /// Opens a Unix-domain stream socket to `path` (the ssh-agent's
     /// `SSH_AUTH_SOCK`).
     ///
@@ -110,6 +127,69 @@ impl<T> ByteStream for T where
 {
 }
 
+/// Runs the blocking `f` through [`Runtime::spawn_blocking`] (started at once) and
+/// returns a future of its result, which borrows nothing.
+pub fn unblock<T, F>(runtime: &dyn Runtime, f: F) -> Unblock<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    let slot = Arc::new(Mutex::new(Outcome::Waiting(None)));
+    let sender = Arc::clone(&slot);
+    runtime.spawn_blocking(Box::new(move || {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        let previous = std::mem::replace(&mut *lock(&sender), Outcome::Done(result));
+        if let Outcome::Waiting(Some(waker)) = previous {
+            waker.wake();
+        }
+    }));
+    Unblock { slot }
+}
+
+/// The result of a closure run by [`unblock`].
+///
+/// # Panics
+/// Polling resumes the panic when the closure panicked.
+#[derive(Debug)]
+pub struct Unblock<T> {
+    slot: Arc<Mutex<Outcome<T>>>,
+}
+
+impl<T> Future for Unblock<T> {
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let mut state = lock(&self.slot);
+        match std::mem::replace(&mut *state, Outcome::Taken) {
+            Outcome::Done(Ok(value)) => Poll::Ready(value),
+            Outcome::Done(Err(panic)) => std::panic::resume_unwind(panic),
+            Outcome::Waiting(_) => {
+                *state = Outcome::Waiting(Some(cx.waker().clone()));
+                Poll::Pending
+            }
+            Outcome::Taken => Poll::Pending,
+        }
+    }
+}
+
+/// Where [`unblock`]'s closure leaves its result for the waiting future.
+#[derive(Debug)]
+enum Outcome<T> {
+    /// Not done; the waker of the future waiting for it.
+    Waiting(Option<Waker>),
+    /// Done: the value, or the panic it ended with.
+    Done(std::thread::Result<T>),
+    /// Handed to the future.
+    Taken,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic in the closure is caught before it reaches the lock.
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Runs `future` until `deadline`; `None` when the deadline came first.
 pub(crate) async fn with_deadline<T>(
     runtime: &dyn Runtime,
@@ -125,4 +205,58 @@ pub(crate) async fn with_deadline<T>(
         timer.as_mut().poll(cx).map(|()| None)
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::task::Wake;
+
+    #[derive(Debug)]
+    struct Threads;
+
+    impl Runtime for Threads {
+        fn now(&self) -> Instant {
+            unreachable!("unblock reads no clock")
+        }
+        fn new_timer(&self, _deadline: Instant) -> Pin<Box<dyn AsyncTimer>> {
+            unreachable!("unblock arms no timer")
+        }
+        fn spawn(&self, _future: BoxFuture) {
+            unreachable!("unblock spawns no task")
+        }
+    }
+
+    struct Unpark(std::thread::Thread);
+
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+
+    fn block_on<T>(future: impl Future<Output = T>) -> T {
+        let mut future = std::pin::pin!(future);
+        let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+        let mut cx = Context::from_waker(&waker);
+        loop {
+            if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
+                return value;
+            }
+            std::thread::park();
+        }
+    }
+
+    #[test]
+    fn unblock_runs_the_closure_off_the_calling_thread() {
+        let caller = std::thread::current().id();
+        let ran_on = block_on(unblock(&Threads, || std::thread::current().id()));
+        assert_ne!(ran_on, caller);
+    }
+
+    #[test]
+    fn unblock_resumes_a_panic_of_the_closure() {
+        let result = std::panic::catch_unwind(|| block_on(unblock(&Threads, || panic!("boom"))));
+        assert!(result.is_err());
+    }
 }
