@@ -7,7 +7,7 @@ use super::client::{SftpClient, join};
 use super::error::SftpClientError;
 use super::glob::local_glob;
 use super::transfer::{TransferOptions, local_attrs, preserved_attrs};
-use crate::driver::blocking::unblock;
+use crate::driver::unblock;
 use crate::sftp::{FileAttributes, SftpError, StatusCode};
 
 /// The last component of a remote path.
@@ -46,7 +46,7 @@ impl SftpClient {
         let remote = self.resolve(remote.as_ref());
         let mut local = local.as_ref().to_path_buf();
         let target = local.clone();
-        if unblock(&*self.runtime(), move || target.is_dir()).await? {
+        if unblock(&*self.runtime(), move || target.is_dir()).await {
             local.push(String::from_utf8_lossy(basename(&remote)).as_ref());
         }
         self.get_tree(remote, local, options).await
@@ -78,7 +78,7 @@ impl SftpClient {
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
                 other => other,
             })
-            .await??;
+            .await?;
             if options.preserve {
                 late.push((local.clone(), attrs.clone()));
             }
@@ -91,7 +91,7 @@ impl SftpClient {
             }
         }
         for (dir, attrs) in late.into_iter().rev() {
-            unblock(&*self.runtime(), move || preserve_dir(&dir, &attrs)).await??;
+            unblock(&*self.runtime(), move || preserve_dir(&dir, &attrs)).await?;
         }
         Ok(())
     }
@@ -118,7 +118,7 @@ impl SftpClient {
         let mut late = Vec::new();
         while let Some((local, remote)) = stack.pop() {
             let path = local.clone();
-            let meta = unblock(&*self.runtime(), move || std::fs::metadata(path)).await??;
+            let meta = unblock(&*self.runtime(), move || std::fs::metadata(path)).await?;
             if !meta.is_dir() {
                 self.put_file(local, remote, options).await?;
                 continue;
@@ -139,7 +139,7 @@ impl SftpClient {
                     .map(|e| e.map(|e| e.file_name()))
                     .collect::<std::io::Result<Vec<_>>>()
             })
-            .await??;
+            .await?;
             names.sort();
             for name in names.into_iter().rev() {
                 let child = join(&remote, name.to_string_lossy().as_bytes());
@@ -245,7 +245,7 @@ impl SftpClient {
         for pattern in patterns {
             let pattern = pattern.as_ref().to_path_buf();
             let shown = pattern.display().to_string();
-            let paths = unblock(&*self.runtime(), move || local_glob(&pattern)).await??;
+            let paths = unblock(&*self.runtime(), move || local_glob(&pattern)).await?;
             if paths.is_empty() {
                 return Err(SftpClientError::Io(std::io::Error::new(
                     std::io::ErrorKind::NotFound,

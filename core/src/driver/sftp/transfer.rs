@@ -21,7 +21,7 @@ use bytes::Bytes;
 use super::client::{SftpClient, expect_handle, expect_ok, unexpected};
 use super::error::SftpClientError;
 use super::shared::{Pending, Shared};
-use crate::driver::blocking::{Blocking, unblock};
+use crate::driver::{Unblock, unblock};
 use crate::sftp::{Extension, FileAttributes, Handle, OpenFlags, Reply, Request};
 
 /// Bytes of a local file read or written per blocking call.
@@ -251,7 +251,7 @@ fn preserve_local(path: &Path, attrs: &FileAttributes) -> io::Result<()> {
 }
 
 /// A local chunk being read: the file back, and the bytes.
-type LocalRead = Blocking<io::Result<(File, Vec<u8>)>>;
+type LocalRead = Unblock<io::Result<(File, Vec<u8>)>>;
 
 /// The attributes a new destination file is created with: the source's
 /// permission bits (the server applies its umask).
@@ -354,14 +354,14 @@ impl SftpClient {
         };
         let runtime = self.runtime();
         let path = local.to_path_buf();
-        let mut file = Some(unblock(&*runtime, move || File::create(path)).await??);
+        let mut file = Some(unblock(&*runtime, move || File::create(path)).await?);
         let shared = self.shared.clone();
         let mut reads = ReadPipeline::new(
             handle.clone(),
             self.block_size(options, false),
             options.max_requests,
         );
-        let mut writer: Option<Blocking<io::Result<File>>> = None;
+        let mut writer: Option<Unblock<io::Result<File>>> = None;
         let mut batch: Vec<(u64, Bytes)> = Vec::new();
         let (mut batch_bytes, mut written, mut done_reading) = (0usize, 0u64, false);
         std::future::poll_fn(|cx| {
@@ -369,7 +369,7 @@ impl SftpClient {
                 let mut progress = false;
                 if let Some(w) = writer.as_mut() {
                     if let Poll::Ready(result) = Pin::new(w).poll(cx) {
-                        file = Some(result??);
+                        file = Some(result?);
                         writer = None;
                         progress = true;
                         reporter.report(written);
@@ -412,7 +412,7 @@ impl SftpClient {
         reporter.report(written);
         if options.preserve {
             let path = local.to_path_buf();
-            unblock(&*runtime, move || preserve_local(&path, &attrs)).await??;
+            unblock(&*runtime, move || preserve_local(&path, &attrs)).await?;
         }
         Ok(())
     }
@@ -431,7 +431,7 @@ impl SftpClient {
             let meta = file.metadata()?;
             Ok::<_, io::Error>((file, meta))
         })
-        .await??;
+        .await?;
         let attrs = local_attrs(&meta);
         let create = creation_attrs(&attrs);
         let flags = OpenFlags::WRITE | OpenFlags::CREATE | OpenFlags::TRUNCATE;
@@ -475,7 +475,7 @@ impl SftpClient {
                 let mut progress = false;
                 if let Some(r) = reader.as_mut() {
                     if let Poll::Ready(result) = Pin::new(r).poll(cx) {
-                        let (f, buf) = result??;
+                        let (f, buf) = result?;
                         reader = None;
                         file = Some(f);
                         if buf.is_empty() {
