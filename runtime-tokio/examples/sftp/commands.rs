@@ -360,7 +360,7 @@ mod tests {
     #[test]
     fn flags_come_before_operands() {
         let args: Vec<String> = ["-rp", "x", "-y"].map(String::from).to_vec();
-        let (set, rest) = flags(&args, "rp").unwrap();
+        let (set, rest) = flags(&args, "rp").expect("known flags");
         assert_eq!(set, "rp");
         assert_eq!(rest, ["x", "-y"]);
         assert!(flags(&args[..1], "r").is_err());
