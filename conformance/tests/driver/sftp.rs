@@ -371,3 +371,43 @@ fn file_sha256(path: &Path) -> Result<Vec<u8>, Failure> {
         hash.update(buf.get(..n).unwrap_or_default());
     }
 }
+
+/// `SftpClient::over_stream` on any byte stream: a local `sftp-server` child's
+/// stdout and stdin (through tokio's process pipes), no SSH in between.
+#[test]
+fn tokio_sftp_client_runs_over_the_pipes_of_a_local_sftp_server() -> TestResult {
+    let server = sansh_conformance::openssh::SFTP_SERVER
+        .locate()
+        .map_err(|e| e.to_string())?;
+    let dir = ScratchDir::new("driver-sftp-pipes")?;
+    let rt = crate::runtimes::Tokio::start();
+    rt.block_on(async {
+        let mut child = tokio::process::Command::new(server)
+            .current_dir(dir.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()?;
+        let (stdin, stdout) = (child.stdin.take(), child.stdout.take());
+        let (Some(stdin), Some(stdout)) = (stdin, stdout) else {
+            return Err("no pipes to sftp-server".into());
+        };
+        let pipes = sansh_tokio::Compat(tokio::io::join(stdout, stdin));
+        let sftp = SftpClient::over_stream(rt.runtime(), pipes).await?;
+        let data = content(5 * 1024 * 1024, 9);
+        let mut file = sftp.open("piped", "w").await?;
+        write_all(&mut file, &data).await?;
+        file.close().await?;
+        assert!(std::fs::read(dir.join("piped"))? == data);
+        let mut file = sftp.open("piped", "r").await?;
+        assert!(read_to_end(&mut file).await? == data);
+        drop(file);
+        assert_eq!(sftp.listdir(".").await?, ["piped"]);
+        drop(sftp);
+        // The end of its stdin ends the server.
+        let status = child.wait().await?;
+        assert!(status.success(), "{status}");
+        Ok(())
+    })
+}
