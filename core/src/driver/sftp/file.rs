@@ -112,6 +112,7 @@ impl SftpClient {
             // OpenSSH's server opens with O_APPEND, but other servers honour the
             // offset: start at the end either way.
             file.position = file.stat().await?.size.unwrap_or(0);
+            file.next_read = file.position;
         }
         Ok(file)
     }
@@ -466,6 +467,11 @@ impl SftpFile {
         if !self.wbuf.is_empty() || !self.writes.is_empty() {
             std::task::ready!(self.poll_flush_writes(cx))?;
             self.drop_read_ahead();
+        }
+        if self.reads.is_empty() && self.buffered.is_empty() && !self.read_eof {
+            // Nothing read ahead: the next request starts where the file stands
+            // (writes and appends move it without touching the read state).
+            self.next_read = self.position;
         }
         loop {
             if !self.buffered.is_empty() {

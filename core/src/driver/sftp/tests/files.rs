@@ -189,3 +189,36 @@ fn dropping_an_open_file_closes_its_handle_on_the_server() {
         assert!(server.observed().kinds.contains(&RequestKind::Close));
     });
 }
+
+#[test]
+fn reading_after_a_flushed_write_continues_at_the_files_position() {
+    let rt = TestRuntime::new();
+    rt.block_on(async {
+        let (sftp, _server) = connected(&rt).await;
+        let mut file = sftp.open("rw", "w+").await.unwrap();
+        write_all(&mut file, b"hello").await;
+        poll_fn(|cx| Pin::new(&mut file).poll_flush(cx))
+            .await
+            .unwrap();
+        assert_eq!(
+            read_to_end(&mut file).await,
+            b"",
+            "at the end after writing"
+        );
+        assert_eq!(seek(&mut file, SeekFrom::Start(1)).await, 1);
+        assert_eq!(read_to_end(&mut file).await, b"ello");
+    });
+}
+
+#[test]
+fn append_plus_mode_reads_from_the_end_it_starts_at() {
+    let rt = TestRuntime::new();
+    rt.block_on(async {
+        let (sftp, server) = connected(&rt).await;
+        server.file("/home/user/log", b"old");
+        let mut file = sftp.open("log", "a+").await.unwrap();
+        assert_eq!(read_to_end(&mut file).await, b"");
+        assert_eq!(seek(&mut file, SeekFrom::Start(0)).await, 0);
+        assert_eq!(read_to_end(&mut file).await, b"old");
+    });
+}
