@@ -17,6 +17,9 @@ pub(crate) enum Flow {
 pub(crate) struct Shell {
     sftp: SftpClient,
     progress: bool,
+    /// `-B` and `-R`: bytes per request and requests in flight.
+    block_size: Option<u32>,
+    requests: Option<usize>,
 }
 
 const HELP: &str = "\
@@ -101,8 +104,18 @@ fn error(what: &str, e: SftpClientError) -> String {
 }
 
 impl Shell {
-    pub(crate) fn new(sftp: SftpClient, progress: bool) -> Self {
-        Self { sftp, progress }
+    pub(crate) fn new(
+        sftp: SftpClient,
+        progress: bool,
+        block_size: Option<u32>,
+        requests: Option<usize>,
+    ) -> Self {
+        Self {
+            sftp,
+            progress,
+            block_size,
+            requests,
+        }
     }
 
     fn options(&self, flags: &str) -> TransferOptions {
@@ -110,6 +123,10 @@ impl Shell {
             recurse: flags.contains('r'),
             preserve: flags.contains('p'),
             progress: self.progress.then(progress::bar),
+            block_size: self.block_size,
+            max_requests: self
+                .requests
+                .unwrap_or(TransferOptions::default().max_requests),
             ..TransferOptions::default()
         }
     }

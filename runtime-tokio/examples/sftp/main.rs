@@ -3,8 +3,12 @@
 //!
 //! ```text
 //! cargo run --release -p sansh-tokio --example sftp -- \
-//!     [-P PORT] [-i FILE] [-o Name=Value]... [-b BATCHFILE] [user@]host
+//!     [-P PORT] [-i FILE] [-o Name=Value]... [-b BATCHFILE] [-B BYTES] [-R REQUESTS] [user@]host
 //! ```
+//!
+//! `-B` and `-R` set the bytes per read or write request (default: the most the
+//! server allows, 255 KiB with OpenSSH) and the requests in flight per transfer
+//! (default 64), as OpenSSH's `sftp` options of the same names.
 //!
 //! Commands: `get`/`put` (`-r` recursive, `-p` preserve; globs), `ls [-l] [-a]`,
 //! `cd`, `lcd`, `pwd`, `lpwd`, `mkdir`, `rm`, `rmdir`, `rename`, `chmod`,
@@ -39,10 +43,12 @@ struct Args {
     known_hosts: PathBuf,
     strict: Strictness,
     batch: Option<String>,
+    block_size: Option<u32>,
+    requests: Option<usize>,
 }
 
-const USAGE: &str =
-    "usage: sftp [-P port] [-i identity_file] [-o option=value]... [-b batchfile] [user@]host";
+const USAGE: &str = "usage: sftp [-P port] [-i identity_file] [-o option=value]... \
+     [-b batchfile] [-B buffer_size] [-R num_requests] [user@]host";
 
 fn parse_args() -> Result<Args, String> {
     let home = std::env::var("HOME").unwrap_or_default();
@@ -54,6 +60,8 @@ fn parse_args() -> Result<Args, String> {
         known_hosts: PathBuf::from(&home).join(".ssh/known_hosts"),
         strict: Strictness::AcceptNew,
         batch: None,
+        block_size: None,
+        requests: None,
     };
     let mut user_given = None;
     let mut words = std::env::args().skip(1);
@@ -64,6 +72,8 @@ fn parse_args() -> Result<Args, String> {
             "-P" => args.port = value("-P")?.parse().map_err(|e| format!("-P: {e}"))?,
             "-i" => args.identities.push(value("-i")?.into()),
             "-b" => args.batch = Some(value("-b")?),
+            "-B" => args.block_size = Some(value("-B")?.parse().map_err(|e| format!("-B: {e}"))?),
+            "-R" => args.requests = Some(value("-R")?.parse().map_err(|e| format!("-R: {e}"))?),
             "-o" => {
                 let option = value("-o")?;
                 let (name, setting) = option
@@ -150,7 +160,8 @@ fn main() -> ExitCode {
         }
     };
     println!("Connected to {}.", args.host);
-    let shell = commands::Shell::new(sftp, std::io::stdout().is_terminal());
+    let terminal = std::io::stdout().is_terminal();
+    let shell = commands::Shell::new(sftp, terminal, args.block_size, args.requests);
     let code = match &args.batch {
         Some(file) => run_batch(&runtime, &shell, file),
         None => run_interactive(&runtime, &shell),
