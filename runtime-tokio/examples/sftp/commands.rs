@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use sansh_tokio::sftp::{SftpClient, SftpClientError, TransferOptions, glob_match};
+use sansh_tokio::sftp::{
+    DEFAULT_TRANSFER_REQUESTS, SftpClient, SftpClientError, TransferOptions, glob_match,
+};
 
 use crate::progress;
 
@@ -124,10 +126,7 @@ impl Shell {
             preserve: flags.contains('p'),
             progress: self.progress.then(progress::bar),
             block_size: self.block_size,
-            max_requests: self
-                .requests
-                .unwrap_or(TransferOptions::default().max_requests),
-            ..TransferOptions::default()
+            max_requests: self.requests.unwrap_or(DEFAULT_TRANSFER_REQUESTS),
         }
     }
 
