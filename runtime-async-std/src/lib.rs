@@ -50,7 +50,10 @@ use std::time::{Duration, Instant};
 
 use async_io::Timer;
 use async_std::net::{TcpListener, TcpStream, ToSocketAddrs};
-use sansh_core::driver::{Acceptor, AsyncTimer, BoxFuture, ByteStream, StreamFuture};
+use sansh_core::driver::{
+    Acceptor, AsyncTimer, BoxFuture, ByteStream, StreamFuture, TcpListenFuture, UnixAcceptor,
+    UnixListenFuture,
+};
 
 pub use sansh_core as core;
 pub use sansh_core::driver::{
@@ -93,6 +96,81 @@ impl Runtime for AsyncStdRuntime {
             let stream = async_std::os::unix::net::UnixStream::connect(path).await?;
             Ok(Box::new(stream) as Box<dyn ByteStream>)
         })
+    }
+
+    fn connect_tcp(&self, host: String, port: u16) -> StreamFuture {
+        Box::pin(async move {
+            let resolve = async { Ok((host.as_str(), port).to_socket_addrs().await?.collect()) };
+            let stream = sansh_core::driver::dial(
+                &AsyncStdRuntime,
+                DEFAULT_CONNECT_TIMEOUT,
+                resolve,
+                TcpStream::connect,
+            )
+            .await
+            .map_err(connect_error)?;
+            let _ = stream.set_nodelay(true);
+            Ok(Box::new(stream) as Box<dyn ByteStream>)
+        })
+    }
+
+    fn listen_tcp(&self, addr: SocketAddr) -> TcpListenFuture {
+        Box::pin(async move {
+            let listener = TcpListener::bind(addr).await?;
+            let local_addr = listener.local_addr()?;
+            let acceptor = AsyncStdAcceptor {
+                listener: Arc::new(listener),
+                accepting: None,
+            };
+            Ok((Box::new(acceptor) as Box<dyn Acceptor>, local_addr))
+        })
+    }
+
+    fn listen_unix(&self, path: std::path::PathBuf) -> UnixListenFuture {
+        Box::pin(async move {
+            let listener = async_std::os::unix::net::UnixListener::bind(path).await?;
+            Ok(Box::new(AsyncStdUnixAcceptor {
+                listener: Arc::new(listener),
+                accepting: None,
+            }) as Box<dyn UnixAcceptor>)
+        })
+    }
+}
+
+/// A connect error as an I/O error: the runtime hooks speak `io::Result`.
+fn connect_error(error: ConnectError) -> io::Error {
+    match error {
+        ConnectError::Io(error) => error,
+        other => io::Error::new(io::ErrorKind::TimedOut, other),
+    }
+}
+
+type UnixAccepting = Pin<
+    Box<
+        dyn Future<
+                Output = io::Result<(
+                    async_std::os::unix::net::UnixStream,
+                    async_std::os::unix::net::SocketAddr,
+                )>,
+            > + Send,
+    >,
+>;
+
+struct AsyncStdUnixAcceptor {
+    listener: Arc<async_std::os::unix::net::UnixListener>,
+    /// The accept in progress (the listener has no poll method).
+    accepting: Option<UnixAccepting>,
+}
+
+impl UnixAcceptor for AsyncStdUnixAcceptor {
+    fn poll_accept(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Box<dyn ByteStream>>> {
+        let accepting = self.accepting.get_or_insert_with(|| {
+            let listener = self.listener.clone();
+            Box::pin(async move { listener.accept().await })
+        });
+        let result = std::task::ready!(accepting.as_mut().poll(cx));
+        self.accepting = None;
+        Poll::Ready(result.map(|(stream, _)| Box::new(stream) as Box<dyn ByteStream>))
     }
 }
 

@@ -179,7 +179,10 @@ pub use handle::Connection;
 pub use handler::{AuthDecision, ClientHandler, ServerHandler};
 pub use listener::{Acceptor, DEFAULT_BACKLOG, Listener, listen_with};
 pub use login::{DEFAULT_IDENTITY_FILES, DEFAULT_PASSWORD_PROMPTS, Login};
-pub use runtime::{AsyncTimer, BoxFuture, ByteStream, Runtime, StreamFuture};
+pub use runtime::{
+    AsyncTimer, BoxFuture, ByteStream, Runtime, StreamFuture, TcpListenFuture, UnixAcceptor,
+    UnixListenFuture,
+};
 pub use session::RunOutput;
 
 #[cfg(test)]
