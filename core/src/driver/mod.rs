@@ -160,6 +160,7 @@ mod connect;
 mod driver;
 mod engine;
 mod error;
+pub mod forward;
 mod handle;
 mod handler;
 mod listener;
