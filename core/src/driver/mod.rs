@@ -161,30 +161,43 @@ mod driver;
 mod engine;
 mod error;
 pub mod forward;
+mod global;
 mod handle;
 mod handler;
+mod incoming;
 mod listener;
 mod login;
+mod requests;
 mod runtime;
 mod server_auth;
 mod session;
 mod state;
+mod stream;
 
+/// The channel and request types the driver's API speaks, from [`crate::channel`].
+pub use crate::channel::{
+    ChannelId, ChannelKind, ChannelRequest, GlobalRequest, OpenFailureReason, PtyRequest,
+    TerminalMode, TerminalModes,
+};
 pub use agent::{AgentClient, AgentClientError, SSH_AUTH_SOCK};
 pub use authenticate::{AuthFailed, connect_and_authenticate};
-pub use channel::{Channel, ChannelError, ChannelStderr, ExitSignal};
+pub use channel::{Channel, ChannelError, ExitSignal, MAX_PENDING_REQUESTS};
 pub use connect::{accept_engine, accept_with, connect_engine, connect_with, dial};
 pub use engine::Engine;
 pub use error::ConnectError;
+pub use global::{GlobalReply, IncomingGlobalRequest, MAX_PENDING_GLOBAL_REQUESTS};
 pub use handle::Connection;
 pub use handler::{AuthDecision, ClientHandler, ServerHandler};
+pub use incoming::{IncomingChannel, MAX_PENDING_OPENS};
 pub use listener::{Acceptor, DEFAULT_BACKLOG, Listener, listen_with};
 pub use login::{DEFAULT_IDENTITY_FILES, DEFAULT_PASSWORD_PROMPTS, Login};
+pub use requests::{ChannelRequests, IncomingRequest};
 pub use runtime::{
     AsyncTimer, BoxFuture, ByteStream, Runtime, StreamFuture, TcpListenFuture, UnixAcceptor,
     UnixListenFuture,
 };
 pub use session::RunOutput;
+pub use stream::{ChannelReader, ChannelStderr, ChannelWriter};
 
 #[cfg(test)]
 mod tests;
