@@ -14,11 +14,11 @@ use futures_io::{AsyncRead, AsyncWrite};
 use super::super::channel::{Channel, ChannelError};
 use super::super::handle::Connection;
 use super::super::runtime::ByteStream;
+use super::ForwardError;
 use super::listen::{AnyAcceptor, Cancel, OnAccept, spawn_accept_loop};
 use super::relay::relay;
 use super::socks::{SocksServer, SocksStep};
 use super::spec::Endpoint;
-use super::ForwardError;
 use crate::channel::ChannelKind;
 
 /// The originator reported for connections that have no address (Unix sockets).
@@ -57,7 +57,10 @@ impl Connection {
     ///
     /// # Errors
     /// As [`Self::open_direct_tcpip`].
-    pub async fn open_direct_streamlocal(&self, socket_path: &str) -> Result<Channel, ChannelError> {
+    pub async fn open_direct_streamlocal(
+        &self,
+        socket_path: &str,
+    ) -> Result<Channel, ChannelError> {
         self.open_channel(ChannelKind::DirectStreamlocal {
             socket_path: socket_path.to_owned(),
         })
@@ -101,10 +104,13 @@ impl Connection {
             host: host.to_owned(),
             port,
         };
-        self.forward_local(&Endpoint::Tcp {
-            host: listen.ip().to_string(),
-            port: listen.port(),
-        }, target)
+        self.forward_local(
+            &Endpoint::Tcp {
+                host: listen.ip().to_string(),
+                port: listen.port(),
+            },
+            target,
+        )
         .await
     }
 
@@ -168,9 +174,16 @@ impl Connection {
         .await
     }
 
-    async fn listen_locally<F>(&self, listen: &Endpoint, mut on_accept: F) -> Result<LocalForward, ForwardError>
+    async fn listen_locally<F>(
+        &self,
+        listen: &Endpoint,
+        mut on_accept: F,
+    ) -> Result<LocalForward, ForwardError>
     where
-        F: FnMut(Box<dyn ByteStream>, Option<SocketAddr>) -> Pin<Box<dyn Future<Output = ()> + Send>>
+        F: FnMut(
+                Box<dyn ByteStream>,
+                Option<SocketAddr>,
+            ) -> Pin<Box<dyn Future<Output = ()> + Send>>
             + Send
             + 'static,
     {
@@ -178,7 +191,8 @@ impl Connection {
         let (acceptor, local) = match listen {
             Endpoint::Tcp { host, port } => {
                 let addr = bind_address(host, *port)?;
-                let (acceptor, local) = runtime.listen_tcp(addr).await.map_err(ForwardError::Bind)?;
+                let (acceptor, local) =
+                    runtime.listen_tcp(addr).await.map_err(ForwardError::Bind)?;
                 (AnyAcceptor::Tcp(acceptor), LocalAddress::Tcp(local))
             }
             Endpoint::Unix(path) => {
@@ -187,7 +201,10 @@ impl Connection {
                     .listen_unix(path.clone())
                     .await
                     .map_err(ForwardError::Bind)?;
-                (AnyAcceptor::Unix(acceptor, path.clone()), LocalAddress::Unix(path))
+                (
+                    AnyAcceptor::Unix(acceptor, path.clone()),
+                    LocalAddress::Unix(path),
+                )
             }
         };
         let cancel = Cancel::default();
@@ -253,7 +270,10 @@ async fn read<S: AsyncRead + Unpin + ?Sized>(stream: &mut S, buf: &mut [u8]) -> 
     std::future::poll_fn(|cx| Pin::new(&mut *stream).poll_read(cx, buf)).await
 }
 
-async fn write_all<S: AsyncWrite + Unpin + ?Sized>(stream: &mut S, mut data: &[u8]) -> io::Result<()> {
+async fn write_all<S: AsyncWrite + Unpin + ?Sized>(
+    stream: &mut S,
+    mut data: &[u8],
+) -> io::Result<()> {
     while !data.is_empty() {
         let n = std::future::poll_fn(|cx| Pin::new(&mut *stream).poll_write(cx, data)).await?;
         if n == 0 {

@@ -248,8 +248,8 @@ mod tests {
 
     #[test]
     fn permitlisten_allows_only_the_listed_ports() {
-        let policy =
-            ForwardingPolicy::allow_all().with_key_options(&key(r#"permitlisten="localhost:9000""#));
+        let policy = ForwardingPolicy::allow_all()
+            .with_key_options(&key(r#"permitlisten="localhost:9000""#));
         assert!(policy.check_tcpip_forward("localhost", 9000).is_ok());
         assert!(policy.check_tcpip_forward("localhost", 9001).is_err());
     }

@@ -103,11 +103,14 @@ impl Connection {
     ///
     /// # Errors
     /// As [`Self::listen_remote_port`].
-    pub async fn listen_remote_path(&self, socket_path: &str) -> Result<RemoteListener, ForwardError> {
+    pub async fn listen_remote_path(
+        &self,
+        socket_path: &str,
+    ) -> Result<RemoteListener, ForwardError> {
         let router = Router::of(self);
         let route = Route::Unix(socket_path.to_owned());
         router.add_route(self, route.clone());
-        let mut listener = RemoteListener {
+        let listener = RemoteListener {
             conn: self.clone(),
             router,
             route,

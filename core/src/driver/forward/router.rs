@@ -69,6 +69,16 @@ pub(crate) struct Router {
     state: Mutex<RouterState>,
 }
 
+impl std::fmt::Debug for Router {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.lock();
+        f.debug_struct("Router")
+            .field("routes", &state.routes.keys().collect::<Vec<_>>())
+            .field("agent", &state.agent)
+            .finish()
+    }
+}
+
 impl Router {
     fn lock(&self) -> MutexGuard<'_, RouterState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
@@ -76,7 +86,10 @@ impl Router {
 
     /// The router of `conn`, created on first use.
     pub(crate) fn of(conn: &Connection) -> Arc<Router> {
-        conn.lock().forward_router.get_or_insert_with(Default::default).clone()
+        conn.lock()
+            .forward_router
+            .get_or_insert_with(Default::default)
+            .clone()
     }
 
     /// Starts the dispatcher unless it runs.
@@ -87,8 +100,9 @@ impl Router {
         state.dispatching = true;
         let router = self.clone();
         let conn_for_task = conn.clone();
-        conn.runtime()
-            .spawn(Box::pin(async move { router.dispatch(conn_for_task).await }));
+        conn.runtime().spawn(Box::pin(
+            async move { router.dispatch(conn_for_task).await },
+        ));
     }
 
     /// Registers `route` (before the request that makes the server use it).
