@@ -7,7 +7,9 @@ mod connection;
 mod dial;
 mod duplex;
 mod executor;
+mod forward;
 mod listener;
+mod net;
 mod server;
 
 use std::future::Future;
