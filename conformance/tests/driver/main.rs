@@ -2,6 +2,7 @@
 //! one scenario list ([`scenarios`]), run on every runtime ([`runtimes`]).
 
 mod auth;
+mod forwarding;
 // The auth suite's helpers (keys by ssh-keygen, ssh-agent, ssh runs); not all used here.
 #[allow(dead_code)]
 #[path = "../auth/peers.rs"]
@@ -33,4 +34,11 @@ runtimes::on_every_runtime!(
     a_command_killed_by_a_signal_on_sshd_reports_it,
     shell_on_a_pty_on_sshd_runs_typed_commands,
     sftp_subsystem_on_sshd_answers_init_with_its_version,
+    local_forward_through_sshd_reaches_a_tcp_echo_server,
+    a_hundred_forwarded_connections_at_once_each_carry_a_mebibyte,
+    remote_forward_on_port_zero_through_sshd_reaches_our_echo_server,
+    socks_forward_through_sshd_connects_by_name_and_by_address,
+    direct_streamlocal_through_sshd_reaches_a_unix_socket,
+    two_hop_jump_through_sshd_runs_a_command_at_the_end,
+    a_target_outside_permitopen_is_refused_by_sshd,
 );

@@ -14,6 +14,7 @@ use sansh_core::keys::PublicKey;
 use sansh_core::{ClientConfig, ServerConfig, ServerConnection, TransportConfig};
 
 pub(crate) use crate::auth::*;
+pub(crate) use crate::forwarding::*;
 use crate::runtimes::TestRuntime;
 pub(crate) use crate::session::*;
 use crate::support::*;
