@@ -97,7 +97,7 @@ impl Runtime for AsyncStdRuntime {
     fn connect_unix(&self, path: std::path::PathBuf) -> StreamFuture {
         Box::pin(async move {
             let stream = async_std::os::unix::net::UnixStream::connect(path).await?;
-            Ok(Box::new(stream) as Box<dyn ByteStream>)
+            Ok(Box::new(HalfClose(stream)) as Box<dyn ByteStream>)
         })
     }
 
@@ -113,7 +113,7 @@ impl Runtime for AsyncStdRuntime {
             .await
             .map_err(connect_error)?;
             let _ = stream.set_nodelay(true);
-            Ok(Box::new(stream) as Box<dyn ByteStream>)
+            Ok(Box::new(HalfClose(stream)) as Box<dyn ByteStream>)
         })
     }
 
@@ -173,7 +173,7 @@ impl UnixAcceptor for AsyncStdUnixAcceptor {
         });
         let result = std::task::ready!(accepting.as_mut().poll(cx));
         self.accepting = None;
-        Poll::Ready(result.map(|(stream, _)| Box::new(stream) as Box<dyn ByteStream>))
+        Poll::Ready(result.map(|(stream, _)| Box::new(HalfClose(stream)) as Box<dyn ByteStream>))
     }
 }
 
@@ -274,7 +274,62 @@ impl Acceptor for AsyncStdAcceptor {
         self.accepting = None;
         Poll::Ready(result.map(|(stream, peer)| {
             let _ = stream.set_nodelay(true);
-            (Box::new(stream) as Box<dyn ByteStream>, peer)
+            (Box::new(HalfClose(stream)) as Box<dyn ByteStream>, peer)
         }))
+    }
+}
+
+/// A socket whose `poll_close` shuts its writing half down (sends FIN), which
+/// async-std's own streams do not do (their close only flushes): a forwarded
+/// connection's EOF must reach the other end while its reply still flows back.
+struct HalfClose<T>(T);
+
+/// The sockets [`HalfClose`] wraps.
+trait ShutdownWrite {
+    fn shutdown_write(&self) -> io::Result<()>;
+}
+
+impl ShutdownWrite for TcpStream {
+    fn shutdown_write(&self) -> io::Result<()> {
+        self.shutdown(std::net::Shutdown::Write)
+    }
+}
+
+impl ShutdownWrite for async_std::os::unix::net::UnixStream {
+    fn shutdown_write(&self) -> io::Result<()> {
+        self.shutdown(std::net::Shutdown::Write)
+    }
+}
+
+impl<T: futures_io::AsyncRead + Unpin> futures_io::AsyncRead for HalfClose<T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl<T: futures_io::AsyncWrite + ShutdownWrite + Unpin> futures_io::AsyncWrite for HalfClose<T> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        std::task::ready!(Pin::new(&mut self.0).poll_flush(cx))?;
+        match self.0.shutdown_write() {
+            // Already shut, or the peer is gone: nothing more to close.
+            Err(error) if error.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
+            other => Poll::Ready(other),
+        }
     }
 }

@@ -3,6 +3,7 @@
 
 mod auth;
 mod forwarding;
+mod forwarding_ssh;
 // The auth suite's helpers (keys by ssh-keygen, ssh-agent, ssh runs); not all used here.
 #[allow(dead_code)]
 #[path = "../auth/peers.rs"]
@@ -41,4 +42,9 @@ runtimes::on_every_runtime!(
     direct_streamlocal_through_sshd_reaches_a_unix_socket,
     two_hop_jump_through_sshd_runs_a_command_at_the_end,
     a_target_outside_permitopen_is_refused_by_sshd,
+    openssh_local_forward_through_our_server,
+    openssh_remote_forward_through_our_server,
+    openssh_dynamic_forward_through_our_server,
+    openssh_jump_through_our_server_to_our_server,
+    openssh_agent_forwarding_to_our_server,
 );

@@ -15,6 +15,7 @@ use sansh_core::{ClientConfig, ServerConfig, ServerConnection, TransportConfig};
 
 pub(crate) use crate::auth::*;
 pub(crate) use crate::forwarding::*;
+pub(crate) use crate::forwarding_ssh::*;
 use crate::runtimes::TestRuntime;
 pub(crate) use crate::session::*;
 use crate::support::*;
