@@ -17,6 +17,9 @@ use super::super::runtime::{AsyncTimer, ByteStream, Runtime, UnixAcceptor};
 /// next instead of spinning.
 const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(100);
 
+/// An accepted stream and, for TCP, where it came from.
+pub(crate) type Accepted = (Box<dyn ByteStream>, Option<SocketAddr>);
+
 /// A bound listener of either family.
 pub(crate) enum AnyAcceptor {
     /// A TCP listener.
@@ -26,10 +29,7 @@ pub(crate) enum AnyAcceptor {
 }
 
 impl AnyAcceptor {
-    fn poll_accept(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<io::Result<(Box<dyn ByteStream>, Option<SocketAddr>)>> {
+    fn poll_accept(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Accepted>> {
         match self {
             Self::Tcp(acceptor) => acceptor
                 .poll_accept(cx)

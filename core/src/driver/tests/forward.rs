@@ -213,15 +213,16 @@ async fn join<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
     .await
 }
 
+/// Polls a listener for its next stream.
+type NextStream = Box<dyn FnMut(&mut std::task::Context<'_>) -> Poll<Box<dyn ByteStream>> + Send>;
+
 /// Echoes every connection on `port` (or the Unix socket `path`): reads until
 /// EOF, writing back as it goes, then closes.
 fn echo_server(rt: &TestRuntime, listen: Endpoint) {
     let runtime = rt.handle();
     let spawner = runtime.clone();
     runtime.spawn(Box::pin(async move {
-        let mut next: Box<
-            dyn FnMut(&mut std::task::Context<'_>) -> std::task::Poll<Box<dyn ByteStream>> + Send,
-        > = match listen {
+        let mut next: NextStream = match listen {
             Endpoint::Tcp { port, .. } => {
                 let addr = SocketAddr::from(([127, 0, 0, 1], port));
                 let (mut acceptor, _) = spawner.listen_tcp(addr).await.unwrap();
