@@ -47,11 +47,13 @@ impl ServerHandler for OneKey {
 /// `exec` prints the command back, or for `agent-identities` the number of keys
 /// in the forwarded agent.
 async fn serve_client(conn: Connection<ServerConnection>, runtime: Arc<dyn Runtime>) {
+    // Serving before the login ends: ssh asks for -R forwards right after it.
+    let forwarding = ServerForwarding::pending(&conn);
+    forwarding.serve_global_requests();
     let Ok(user) = conn.authenticated().await else {
         return;
     };
-    let forwarding = ServerForwarding::new(&conn, ForwardingPolicy::allow_all().for_user(&user));
-    forwarding.serve_global_requests();
+    forwarding.set_policy(ForwardingPolicy::allow_all().for_user(&user));
     while let Some(open) = conn.accept_channel().await {
         let Some(open) = forwarding.handle_channel(open) else {
             continue;

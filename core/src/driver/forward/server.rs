@@ -4,9 +4,11 @@
 //! a channel back per connection), under a [`ForwardingPolicy`].
 
 use std::collections::HashMap;
+use std::future::poll_fn;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Poll, Waker};
 
 use super::super::global::IncomingGlobalRequest;
 use super::super::handle::Connection;
@@ -25,15 +27,21 @@ use crate::channel::{ChannelKind, GlobalRequest, OpenFailureReason};
 /// forwarding channels and global requests, it checks them against the policy and
 /// serves them.
 ///
+/// A client may send `tcpip-forward` as soon as it is authenticated, and the
+/// driver refuses global requests until someone serves them, so start serving
+/// them before authentication ends ([`Self::pending`]) and give the policy once
+/// the user is known ([`Self::set_policy`]); requests wait for it.
+///
 /// ```no_run
 /// # use sansh_core::ServerConnection;
 /// # use sansh_core::driver::Connection;
 /// use sansh_core::driver::forward::{ForwardingPolicy, ServerForwarding};
 ///
 /// async fn serve(conn: Connection<ServerConnection>) {
-///     let user = conn.authenticated().await.expect("logged in");
-///     let forwarding = ServerForwarding::new(&conn, ForwardingPolicy::allow_all().for_user(&user));
+///     let forwarding = ServerForwarding::pending(&conn);
 ///     forwarding.serve_global_requests(); // tcpip-forward, streamlocal-forward
+///     let user = conn.authenticated().await.expect("logged in");
+///     forwarding.set_policy(ForwardingPolicy::allow_all().for_user(&user));
 ///     while let Some(open) = conn.accept_channel().await {
 ///         if let Some(session) = forwarding.handle_channel(open) {
 ///             // a `session` channel: the application's
@@ -53,13 +61,47 @@ pub struct ServerForwarding {
 #[derive(Debug)]
 struct Inner {
     conn: Connection<ServerConnection>,
-    policy: ForwardingPolicy,
+    policy: Mutex<PolicySlot>,
     listeners: Mutex<HashMap<Route, Cancel>>,
+}
+
+/// The policy, once given, and who waits for it.
+#[derive(Debug, Default)]
+struct PolicySlot {
+    policy: Option<ForwardingPolicy>,
+    waiters: Vec<Waker>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Inner {
     fn listeners(&self) -> MutexGuard<'_, HashMap<Route, Cancel>> {
-        self.listeners.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.listeners)
+    }
+
+    /// The policy in force; nothing is allowed before one is given.
+    fn policy(&self) -> ForwardingPolicy {
+        lock(&self.policy)
+            .policy
+            .clone()
+            .unwrap_or_else(ForwardingPolicy::deny_all)
+    }
+
+    /// The policy, once given.
+    async fn policy_given(&self) -> ForwardingPolicy {
+        poll_fn(|cx| {
+            let mut slot = lock(&self.policy);
+            match &slot.policy {
+                Some(policy) => Poll::Ready(policy.clone()),
+                None => {
+                    slot.waiters.push(cx.waker().clone());
+                    Poll::Pending
+                }
+            }
+        })
+        .await
     }
 }
 
@@ -74,18 +116,35 @@ impl Drop for Inner {
 impl ServerForwarding {
     /// Forwarding for `conn` under `policy`.
     pub fn new(conn: &Connection<ServerConnection>, policy: ForwardingPolicy) -> Self {
+        let forwarding = Self::pending(conn);
+        forwarding.set_policy(policy);
+        forwarding
+    }
+
+    /// Forwarding for `conn` whose policy comes later ([`Self::set_policy`]):
+    /// global requests wait for it, and channels are refused until then.
+    pub fn pending(conn: &Connection<ServerConnection>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 conn: conn.clone(),
-                policy,
+                policy: Mutex::new(PolicySlot::default()),
                 listeners: Mutex::new(HashMap::new()),
             }),
         }
     }
 
-    /// The policy in force.
-    pub fn policy(&self) -> &ForwardingPolicy {
-        &self.inner.policy
+    /// Sets (or replaces) the policy; requests waiting for one go on.
+    pub fn set_policy(&self, policy: ForwardingPolicy) {
+        let mut slot = lock(&self.inner.policy);
+        slot.policy = Some(policy);
+        for waker in slot.waiters.drain(..) {
+            waker.wake();
+        }
+    }
+
+    /// The policy in force, once given.
+    pub fn policy(&self) -> Option<ForwardingPolicy> {
+        lock(&self.inner.policy).policy.clone()
     }
 
     /// Serves a `direct-tcpip` (connects to the target, then copies both ways) or
@@ -99,7 +158,7 @@ impl ServerForwarding {
         let runtime = self.inner.conn.runtime();
         let connecting = match open.kind() {
             ChannelKind::DirectTcpip { host, port, .. } => {
-                if let Err(refusal) = self.inner.policy.check_direct_tcpip(host, *port) {
+                if let Err(refusal) = self.inner.policy().check_direct_tcpip(host, *port) {
                     open.reject(
                         OpenFailureReason::AdministrativelyProhibited,
                         &refusal.to_string(),
@@ -111,7 +170,7 @@ impl ServerForwarding {
                 runtime.connect_tcp(host.clone(), port)
             }
             ChannelKind::DirectStreamlocal { socket_path } => {
-                if let Err(refusal) = self.inner.policy.check_streamlocal() {
+                if let Err(refusal) = self.inner.policy().check_streamlocal() {
                     open.reject(
                         OpenFailureReason::AdministrativelyProhibited,
                         &refusal.to_string(),
@@ -172,8 +231,11 @@ impl ServerForwarding {
 
     /// Spawns a task answering every global request of the client with
     /// [`Self::handle_global_request`] (refusing the others), until the connection
-    /// ends.
+    /// ends. From this call on the client's requests are queued for it.
     pub fn serve_global_requests(&self) {
+        // Now, not when the task first runs: a request arriving in between would
+        // be refused by the driver.
+        self.inner.conn.lock().serving_globals = true;
         let forwarding = self.clone();
         let runtime = self.inner.conn.runtime();
         runtime.spawn(Box::pin(async move {
@@ -191,7 +253,7 @@ impl ServerForwarding {
     /// [`ForwardError::Prohibited`] when the policy refuses; others as
     /// [`Connection::forward_agent_socket`].
     pub async fn agent_socket(&self) -> Result<AgentSocket, ForwardError> {
-        self.inner.policy.check_agent()?;
+        self.inner.policy().check_agent()?;
         self.inner.conn.forward_agent_socket().await
     }
 
@@ -207,9 +269,10 @@ impl ServerForwarding {
 
     /// Binds for a `tcpip-forward` and starts its accept loop; returns the port.
     async fn listen_tcp(&self, address: &str, port: u32) -> Result<u16, ForwardError> {
-        self.inner.policy.check_tcpip_forward(address, port)?;
+        let policy = self.inner.policy_given().await;
+        policy.check_tcpip_forward(address, port)?;
         let port = u16::try_from(port).map_err(|_| ForwardError::Refused("tcpip-forward"))?;
-        let bind = bind_address(self.inner.policy.listen_host(address), port)?;
+        let bind = bind_address(policy.listen_host(address), port)?;
         let runtime = self.inner.conn.runtime();
         let (acceptor, local) = runtime.listen_tcp(bind).await.map_err(ForwardError::Bind)?;
         let bound = local.port();
@@ -232,7 +295,7 @@ impl ServerForwarding {
 
     /// Binds for a `streamlocal-forward@openssh.com` and starts its accept loop.
     async fn listen_unix(&self, socket_path: &str) -> Result<(), ForwardError> {
-        self.inner.policy.check_streamlocal()?;
+        self.inner.policy_given().await.check_streamlocal()?;
         let path = PathBuf::from(socket_path);
         let runtime = self.inner.conn.runtime();
         let acceptor = runtime

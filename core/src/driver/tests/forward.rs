@@ -750,3 +750,23 @@ fn closing_the_target_side_ends_the_forwarded_connection() {
         assert_eq!(read_to_end(channel).await, b"bye");
     });
 }
+
+#[test]
+fn a_remote_forward_asked_before_the_policy_is_given_waits_for_it() {
+    let rt = TestRuntime::new();
+    rt.block_on(async {
+        let (client, server) = logged_in(&rt).await;
+        let forwarding = ServerForwarding::pending(&server);
+        forwarding.serve_global_requests();
+        let asking = spawn_join(&rt, async move {
+            client
+                .listen_remote_port("localhost", 7000)
+                .await
+                .map(|l| l.bound_port())
+        });
+        rt.sleep(std::time::Duration::from_secs(5)).await;
+        assert!(!asking.is_done(), "answered before the policy was given");
+        forwarding.set_policy(ForwardingPolicy::allow_all());
+        assert_eq!(asking.join().await.unwrap(), Some(7000));
+    });
+}
