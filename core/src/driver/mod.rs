@@ -131,6 +131,9 @@
 //! [`AsyncRead`]: futures_io::AsyncRead
 //! [`AsyncWrite`]: futures_io::AsyncWrite
 //!
+//! Port forwarding (`-L`, `-R`, `-D`), jump hosts over `direct-tcpip` channels and
+//! agent forwarding, on both sides, are in [`forward`].
+//!
 //! A server: [`listen_with`] runs the accept loop (the runtime crates' `listen` binds
 //! the socket), each handshake on its own task:
 //!
