@@ -52,10 +52,13 @@ use std::time::{Duration, Instant};
 
 use async_io::Timer;
 use async_std::net::{TcpListener, TcpStream, ToSocketAddrs};
-use sansh_core::driver::{Acceptor, AsyncTimer, BlockingTask, BoxFuture, ByteStream, StreamFuture};
+use sansh_core::driver::{
+    Acceptor, AsyncTimer, BlockingTask, BoxFuture, ByteStream, StreamFuture, TcpListenFuture,
+    UnixAcceptor, UnixListenFuture,
+};
 
 pub use sansh_core as core;
-pub use sansh_core::driver::sftp;
+pub use sansh_core::driver::{forward, sftp};
 pub use sansh_core::driver::{
     AuthDecision, AuthFailed, Channel, ChannelError, ChannelKind, ChannelReader, ChannelRequest,
     ChannelRequests, ChannelStderr, ChannelWriter, ClientHandler, ConnectError, Connection,
@@ -101,8 +104,83 @@ impl Runtime for AsyncStdRuntime {
     fn connect_unix(&self, path: std::path::PathBuf) -> StreamFuture {
         Box::pin(async move {
             let stream = async_std::os::unix::net::UnixStream::connect(path).await?;
-            Ok(Box::new(stream) as Box<dyn ByteStream>)
+            Ok(Box::new(HalfClose(stream)) as Box<dyn ByteStream>)
         })
+    }
+
+    fn connect_tcp(&self, host: String, port: u16) -> StreamFuture {
+        Box::pin(async move {
+            let resolve = async { Ok((host.as_str(), port).to_socket_addrs().await?.collect()) };
+            let stream = sansh_core::driver::dial(
+                &AsyncStdRuntime,
+                DEFAULT_CONNECT_TIMEOUT,
+                resolve,
+                TcpStream::connect,
+            )
+            .await
+            .map_err(connect_error)?;
+            let _ = stream.set_nodelay(true);
+            Ok(Box::new(HalfClose(stream)) as Box<dyn ByteStream>)
+        })
+    }
+
+    fn listen_tcp(&self, addr: SocketAddr) -> TcpListenFuture {
+        Box::pin(async move {
+            let listener = TcpListener::bind(addr).await?;
+            let local_addr = listener.local_addr()?;
+            let acceptor = AsyncStdAcceptor {
+                listener: Arc::new(listener),
+                accepting: None,
+            };
+            Ok((Box::new(acceptor) as Box<dyn Acceptor>, local_addr))
+        })
+    }
+
+    fn listen_unix(&self, path: std::path::PathBuf) -> UnixListenFuture {
+        Box::pin(async move {
+            let listener = async_std::os::unix::net::UnixListener::bind(path).await?;
+            Ok(Box::new(AsyncStdUnixAcceptor {
+                listener: Arc::new(listener),
+                accepting: None,
+            }) as Box<dyn UnixAcceptor>)
+        })
+    }
+}
+
+/// A connect error as an I/O error: the runtime hooks speak `io::Result`.
+fn connect_error(error: ConnectError) -> io::Error {
+    match error {
+        ConnectError::Io(error) => error,
+        other => io::Error::new(io::ErrorKind::TimedOut, other),
+    }
+}
+
+type UnixAccepting = Pin<
+    Box<
+        dyn Future<
+                Output = io::Result<(
+                    async_std::os::unix::net::UnixStream,
+                    async_std::os::unix::net::SocketAddr,
+                )>,
+            > + Send,
+    >,
+>;
+
+struct AsyncStdUnixAcceptor {
+    listener: Arc<async_std::os::unix::net::UnixListener>,
+    /// The accept in progress (the listener has no poll method).
+    accepting: Option<UnixAccepting>,
+}
+
+impl UnixAcceptor for AsyncStdUnixAcceptor {
+    fn poll_accept(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Box<dyn ByteStream>>> {
+        let accepting = self.accepting.get_or_insert_with(|| {
+            let listener = self.listener.clone();
+            Box::pin(async move { listener.accept().await })
+        });
+        let result = std::task::ready!(accepting.as_mut().poll(cx));
+        self.accepting = None;
+        Poll::Ready(result.map(|(stream, _)| Box::new(HalfClose(stream)) as Box<dyn ByteStream>))
     }
 }
 
@@ -203,7 +281,62 @@ impl Acceptor for AsyncStdAcceptor {
         self.accepting = None;
         Poll::Ready(result.map(|(stream, peer)| {
             let _ = stream.set_nodelay(true);
-            (Box::new(stream) as Box<dyn ByteStream>, peer)
+            (Box::new(HalfClose(stream)) as Box<dyn ByteStream>, peer)
         }))
+    }
+}
+
+/// A socket whose `poll_close` shuts its writing half down (sends FIN), which
+/// async-std's own streams do not do (their close only flushes): a forwarded
+/// connection's EOF must reach the other end while its reply still flows back.
+struct HalfClose<T>(T);
+
+/// The sockets [`HalfClose`] wraps.
+trait ShutdownWrite {
+    fn shutdown_write(&self) -> io::Result<()>;
+}
+
+impl ShutdownWrite for TcpStream {
+    fn shutdown_write(&self) -> io::Result<()> {
+        self.shutdown(std::net::Shutdown::Write)
+    }
+}
+
+impl ShutdownWrite for async_std::os::unix::net::UnixStream {
+    fn shutdown_write(&self) -> io::Result<()> {
+        self.shutdown(std::net::Shutdown::Write)
+    }
+}
+
+impl<T: futures_io::AsyncRead + Unpin> futures_io::AsyncRead for HalfClose<T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl<T: futures_io::AsyncWrite + ShutdownWrite + Unpin> futures_io::AsyncWrite for HalfClose<T> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        std::task::ready!(Pin::new(&mut self.0).poll_flush(cx))?;
+        match self.0.shutdown_write() {
+            // Already shut, or the peer is gone: nothing more to close.
+            Err(error) if error.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
+            other => Poll::Ready(other),
+        }
     }
 }

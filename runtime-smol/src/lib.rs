@@ -45,12 +45,15 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use sansh_core::driver::{Acceptor, AsyncTimer, BlockingTask, BoxFuture, ByteStream, StreamFuture};
+use sansh_core::driver::{
+    Acceptor, AsyncTimer, BlockingTask, BoxFuture, ByteStream, StreamFuture, TcpListenFuture,
+    UnixAcceptor, UnixListenFuture,
+};
 use smol::Timer;
 use smol::net::{AsyncToSocketAddrs, TcpListener, TcpStream};
 
 pub use sansh_core as core;
-pub use sansh_core::driver::sftp;
+pub use sansh_core::driver::{forward, sftp};
 pub use sansh_core::driver::{
     AuthDecision, AuthFailed, Channel, ChannelError, ChannelKind, ChannelReader, ChannelRequest,
     ChannelRequests, ChannelStderr, ChannelWriter, ClientHandler, ConnectError, Connection,
@@ -98,6 +101,77 @@ impl Runtime for SmolRuntime {
             let stream = smol::net::unix::UnixStream::connect(path).await?;
             Ok(Box::new(stream) as Box<dyn ByteStream>)
         })
+    }
+
+    fn connect_tcp(&self, host: String, port: u16) -> StreamFuture {
+        Box::pin(async move {
+            let resolve = smol::net::resolve((host.as_str(), port));
+            let stream = sansh_core::driver::dial(
+                &SmolRuntime,
+                DEFAULT_CONNECT_TIMEOUT,
+                resolve,
+                TcpStream::connect,
+            )
+            .await
+            .map_err(connect_error)?;
+            let _ = stream.set_nodelay(true);
+            Ok(Box::new(stream) as Box<dyn ByteStream>)
+        })
+    }
+
+    fn listen_tcp(&self, addr: SocketAddr) -> TcpListenFuture {
+        Box::pin(async move {
+            let listener = TcpListener::bind(addr).await?;
+            let local_addr = listener.local_addr()?;
+            let acceptor = SmolAcceptor {
+                listener,
+                accepting: None,
+            };
+            Ok((Box::new(acceptor) as Box<dyn Acceptor>, local_addr))
+        })
+    }
+
+    fn listen_unix(&self, path: std::path::PathBuf) -> UnixListenFuture {
+        let result = smol::net::unix::UnixListener::bind(path).map(|listener| {
+            Box::new(SmolUnixAcceptor {
+                listener,
+                accepting: None,
+            }) as Box<dyn UnixAcceptor>
+        });
+        Box::pin(std::future::ready(result))
+    }
+}
+
+/// A connect error as an I/O error: the runtime hooks speak `io::Result`.
+fn connect_error(error: ConnectError) -> io::Error {
+    match error {
+        ConnectError::Io(error) => error,
+        other => io::Error::new(io::ErrorKind::TimedOut, other),
+    }
+}
+
+type UnixAccepting = Pin<
+    Box<
+        dyn Future<Output = io::Result<(smol::net::unix::UnixStream, smol::net::unix::SocketAddr)>>
+            + Send,
+    >,
+>;
+
+struct SmolUnixAcceptor {
+    listener: smol::net::unix::UnixListener,
+    /// The accept in progress (the listener has no poll method).
+    accepting: Option<UnixAccepting>,
+}
+
+impl UnixAcceptor for SmolUnixAcceptor {
+    fn poll_accept(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Box<dyn ByteStream>>> {
+        let accepting = self.accepting.get_or_insert_with(|| {
+            let listener = self.listener.clone();
+            Box::pin(async move { listener.accept().await })
+        });
+        let result = std::task::ready!(accepting.as_mut().poll(cx));
+        self.accepting = None;
+        Poll::Ready(result.map(|(stream, _)| Box::new(stream) as Box<dyn ByteStream>))
     }
 }
 

@@ -46,12 +46,15 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use sansh_core::driver::{Acceptor, AsyncTimer, BlockingTask, BoxFuture, ByteStream, StreamFuture};
+use sansh_core::driver::{
+    Acceptor, AsyncTimer, BlockingTask, BoxFuture, ByteStream, StreamFuture, TcpListenFuture,
+    UnixAcceptor, UnixListenFuture,
+};
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 
 pub use compat::Compat;
 pub use sansh_core as core;
-pub use sansh_core::driver::sftp;
+pub use sansh_core::driver::{forward, sftp};
 pub use sansh_core::driver::{
     AuthDecision, AuthFailed, Channel, ChannelError, ChannelKind, ChannelReader, ChannelRequest,
     ChannelRequests, ChannelStderr, ChannelWriter, ClientHandler, ConnectError, Connection,
@@ -122,6 +125,69 @@ impl Runtime for TokioRuntime {
             let stream = connecting.await.map_err(io::Error::other)??;
             Ok(Box::new(Compat(stream)) as Box<dyn ByteStream>)
         })
+    }
+
+    fn connect_tcp(&self, host: String, port: u16) -> StreamFuture {
+        let runtime = self.clone();
+        let connecting = self.handle.spawn(async move {
+            let resolve = async {
+                Ok(tokio::net::lookup_host((host.as_str(), port))
+                    .await?
+                    .collect())
+            };
+            sansh_core::driver::dial(
+                &runtime,
+                DEFAULT_CONNECT_TIMEOUT,
+                resolve,
+                TcpStream::connect,
+            )
+            .await
+            .map_err(connect_error)
+        });
+        Box::pin(async move {
+            let stream = connecting.await.map_err(io::Error::other)??;
+            Ok(Box::new(tcp(stream)) as Box<dyn ByteStream>)
+        })
+    }
+
+    fn listen_tcp(&self, addr: SocketAddr) -> TcpListenFuture {
+        let binding = self
+            .handle
+            .spawn(async move { TcpListener::bind(addr).await });
+        Box::pin(async move {
+            let listener = binding.await.map_err(io::Error::other)??;
+            let local_addr = listener.local_addr()?;
+            Ok((
+                Box::new(TokioAcceptor(listener)) as Box<dyn Acceptor>,
+                local_addr,
+            ))
+        })
+    }
+
+    fn listen_unix(&self, path: std::path::PathBuf) -> UnixListenFuture {
+        // Bound inside the runtime so that the socket registers with its reactor.
+        let _entered = self.handle.enter();
+        let result = tokio::net::UnixListener::bind(path)
+            .map(|listener| Box::new(TokioUnixAcceptor(listener)) as Box<dyn UnixAcceptor>);
+        Box::pin(std::future::ready(result))
+    }
+}
+
+/// A connect error as an I/O error: the runtime hooks speak `io::Result`.
+fn connect_error(error: ConnectError) -> io::Error {
+    match error {
+        ConnectError::Io(error) => error,
+        other => io::Error::new(io::ErrorKind::TimedOut, other),
+    }
+}
+
+struct TokioUnixAcceptor(tokio::net::UnixListener);
+
+impl UnixAcceptor for TokioUnixAcceptor {
+    fn poll_accept(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Box<dyn ByteStream>>> {
+        self.0
+            .poll_accept(cx)
+            .map_ok(|(stream, _)| Box::new(Compat(stream)) as Box<dyn ByteStream>)
     }
 }
 

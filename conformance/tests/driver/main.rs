@@ -2,6 +2,8 @@
 //! one scenario list ([`scenarios`]), run on every runtime ([`runtimes`]).
 
 mod auth;
+mod forwarding;
+mod forwarding_ssh;
 // The auth suite's helpers (keys by ssh-keygen, ssh-agent, ssh runs); not all used here.
 #[allow(dead_code)]
 #[path = "../auth/peers.rs"]
@@ -48,4 +50,16 @@ runtimes::on_every_runtime!(
     sftp_client_files_read_write_and_seek_on_sshd,
     sftp_client_puts_and_gets_64_mib_through_sshd_intact,
     sftp_client_errors_carry_status_codes_from_sshd,
+    local_forward_through_sshd_reaches_a_tcp_echo_server,
+    a_hundred_forwarded_connections_at_once_each_carry_a_mebibyte,
+    remote_forward_on_port_zero_through_sshd_reaches_our_echo_server,
+    socks_forward_through_sshd_connects_by_name_and_by_address,
+    direct_streamlocal_through_sshd_reaches_a_unix_socket,
+    two_hop_jump_through_sshd_runs_a_command_at_the_end,
+    a_target_outside_permitopen_is_refused_by_sshd,
+    openssh_local_forward_through_our_server,
+    openssh_remote_forward_through_our_server,
+    openssh_dynamic_forward_through_our_server,
+    openssh_jump_through_our_server_to_our_server,
+    openssh_agent_forwarding_to_our_server,
 );

@@ -14,6 +14,8 @@ use sansh_core::keys::PublicKey;
 use sansh_core::{ClientConfig, ServerConfig, ServerConnection, TransportConfig};
 
 pub(crate) use crate::auth::*;
+pub(crate) use crate::forwarding::*;
+pub(crate) use crate::forwarding_ssh::*;
 use crate::runtimes::TestRuntime;
 pub(crate) use crate::server_session::*;
 pub(crate) use crate::session::*;

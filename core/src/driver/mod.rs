@@ -139,6 +139,9 @@
 //! [`AsyncRead`]: futures_io::AsyncRead
 //! [`AsyncWrite`]: futures_io::AsyncWrite
 //!
+//! Port forwarding (`-L`, `-R`, `-D`), jump hosts over `direct-tcpip` channels and
+//! agent forwarding, on both sides, are in [`forward`].
+//!
 //! A server: [`listen_with`] runs the accept loop (the runtime crates' `listen` binds
 //! the socket), each handshake on its own task:
 //!
@@ -266,6 +269,7 @@ mod connect;
 mod driver;
 mod engine;
 mod error;
+pub mod forward;
 mod global;
 mod handle;
 mod handler;
@@ -301,7 +305,8 @@ pub use listener::{Acceptor, DEFAULT_BACKLOG, Listener, listen_with};
 pub use login::{DEFAULT_IDENTITY_FILES, DEFAULT_PASSWORD_PROMPTS, Login};
 pub use requests::{ChannelRequests, IncomingRequest};
 pub use runtime::{
-    AsyncTimer, BlockingTask, BoxFuture, ByteStream, Runtime, StreamFuture, Unblock, unblock,
+    AsyncTimer, BlockingTask, BoxFuture, ByteStream, Runtime, StreamFuture, TcpListenFuture,
+    Unblock, UnixAcceptor, UnixListenFuture, unblock,
 };
 pub use session::RunOutput;
 pub use stream::{ChannelReader, ChannelStderr, ChannelWriter};

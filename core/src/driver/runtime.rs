@@ -4,11 +4,14 @@
 use std::fmt::Debug;
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
+
+use super::listener::Acceptor;
 
 /// A future the runtime runs to completion in the background.
 pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
@@ -18,6 +21,33 @@ pub type BlockingTask = Box<dyn FnOnce() + Send + 'static>;
 
 /// A future that opens a byte stream (a Unix socket to an ssh-agent, ...).
 pub type StreamFuture = Pin<Box<dyn Future<Output = io::Result<Box<dyn ByteStream>>> + Send>>;
+
+/// A future that binds a TCP listener: the acceptor and the address it is bound to
+/// (with the port the system chose for port 0).
+pub type TcpListenFuture =
+    Pin<Box<dyn Future<Output = io::Result<(Box<dyn Acceptor>, SocketAddr)>> + Send>>;
+
+/// A future that binds a Unix-domain stream listener.
+pub type UnixListenFuture = Pin<Box<dyn Future<Output = io::Result<Box<dyn UnixAcceptor>>> + Send>>;
+
+/// A listening Unix-domain socket: a runtime's `UnixListener`.
+///
+/// The socket file is not removed when it is dropped; whoever bound it does that.
+pub trait UnixAcceptor: Send + Unpin + 'static {
+    /// The next incoming stream.
+    fn poll_accept(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Box<dyn ByteStream>>>;
+}
+
+fn unsupported<T>(what: &str) -> Pin<Box<dyn Future<Output = io::Result<T>> + Send>>
+where
+    T: Send + 'static,
+{
+    let error = io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!("this runtime cannot {what}"),
+    );
+    Box::pin(std::future::ready(Err(error)))
+}
 
 /// The hooks of an async runtime (tokio, smol, async-std, or a test executor).
 ///
@@ -95,10 +125,34 @@ pub trait Runtime: Send + Sync + Debug + 'static {
     /// sockets still runs connections, only without an agent.
     fn connect_unix(&self, path: PathBuf) -> StreamFuture {
         let _ = path;
-        Box::pin(std::future::ready(Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "this runtime cannot open Unix sockets",
-        ))))
+        unsupported("open Unix sockets")
+    }
+
+    /// Opens a TCP connection to `host`:`port`, resolving the name (port
+    /// forwarding's outgoing side: `direct-tcpip` on a server, `-R` targets on a
+    /// client).
+    ///
+    /// Every resolved address should be tried (see [`dial`](super::dial)). The
+    /// default refuses with [`io::ErrorKind::Unsupported`].
+    fn connect_tcp(&self, host: String, port: u16) -> StreamFuture {
+        let _ = (host, port);
+        unsupported("open TCP connections")
+    }
+
+    /// Binds a TCP listener on `addr` (port forwarding's listening side: `-L` and
+    /// `-D` on a client, `tcpip-forward` on a server). The default refuses with
+    /// [`io::ErrorKind::Unsupported`].
+    fn listen_tcp(&self, addr: SocketAddr) -> TcpListenFuture {
+        let _ = addr;
+        unsupported("listen on TCP ports")
+    }
+
+    /// Binds a Unix-domain stream listener at `path` (streamlocal forwarding, a
+    /// forwarded agent's socket). The default refuses with
+    /// [`io::ErrorKind::Unsupported`].
+    fn listen_unix(&self, path: PathBuf) -> UnixListenFuture {
+        let _ = path;
+        unsupported("listen on Unix sockets")
     }
 }
 

@@ -57,6 +57,9 @@ pub(crate) struct State<E> {
     pub(crate) serving_globals: bool,
     /// Replies to our global requests, until their waiters collect them.
     pub(crate) global_replies: GlobalReplies,
+    /// (Client) Where the server's forwarded channels go, once a remote forward or
+    /// agent forwarding exists.
+    pub(crate) forward_router: Option<Arc<super::forward::Router>>,
     /// Bytes the driver could not write to the stream yet.
     backlog: usize,
     /// Channel writers waiting for the backlog to drain below the high-water mark.
@@ -100,6 +103,7 @@ impl<E: Engine> Shared<E> {
                 incoming_globals: VecDeque::new(),
                 serving_globals: false,
                 global_replies: GlobalReplies::default(),
+                forward_router: None,
                 backlog: 0,
                 backlog_waiters: Vec::new(),
                 #[cfg(test)]

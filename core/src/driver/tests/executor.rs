@@ -26,6 +26,7 @@ struct Inner {
     now: Mutex<Instant>,
     queue: Mutex<VecDeque<Arc<Task>>>,
     timers: Mutex<Vec<Weak<TimerSlot>>>,
+    net: super::net::Net,
 }
 
 struct Task {
@@ -114,6 +115,22 @@ impl Runtime for TestRuntime {
     fn spawn_blocking(&self, work: crate::driver::BlockingTask) {
         work();
     }
+
+    fn connect_tcp(&self, _host: String, port: u16) -> crate::driver::StreamFuture {
+        Box::pin(std::future::ready(self.inner.net.connect_tcp(port)))
+    }
+
+    fn connect_unix(&self, path: std::path::PathBuf) -> crate::driver::StreamFuture {
+        Box::pin(std::future::ready(self.inner.net.connect_unix(path)))
+    }
+
+    fn listen_tcp(&self, addr: std::net::SocketAddr) -> crate::driver::TcpListenFuture {
+        Box::pin(std::future::ready(self.inner.net.listen_tcp(addr)))
+    }
+
+    fn listen_unix(&self, path: std::path::PathBuf) -> crate::driver::UnixListenFuture {
+        Box::pin(std::future::ready(self.inner.net.listen_unix(path)))
+    }
 }
 
 struct MainWaker(AtomicBool);
@@ -131,8 +148,14 @@ impl TestRuntime {
                 now: Mutex::new(crate::tests::epoch()),
                 queue: Mutex::new(VecDeque::new()),
                 timers: Mutex::new(Vec::new()),
+                net: super::net::Net::default(),
             }),
         }
+    }
+
+    /// The in-memory network its sockets live on.
+    pub(crate) fn net(&self) -> &super::net::Net {
+        &self.inner.net
     }
 
     /// The runtime as the driver takes it.

@@ -7,7 +7,9 @@ mod connection;
 mod dial;
 pub(crate) mod duplex;
 pub(crate) mod executor;
+mod forward;
 mod listener;
+mod net;
 mod server;
 
 use std::future::Future;
