@@ -2,6 +2,10 @@
 //! one scenario list ([`scenarios`]), run on every runtime ([`runtimes`]).
 
 mod auth;
+mod bulk;
+mod keepalive;
+mod many;
+mod our_server;
 // The auth suite's helpers (keys by ssh-keygen, ssh-agent, ssh runs); not all used here.
 #[allow(dead_code)]
 #[path = "../auth/peers.rs"]
@@ -11,6 +15,7 @@ mod scenarios;
 mod server_session;
 mod session;
 mod support;
+mod terminal_signals;
 
 runtimes::on_every_runtime!(
     client_completes_kex_with_sshd_and_checks_its_host_key,
@@ -42,4 +47,16 @@ runtimes::on_every_runtime!(
     openssh_ssh_tt_sends_a_pty_request_with_its_terminal_modes,
     eight_mib_through_cat_on_our_server_come_back_intact,
     twenty_concurrent_ssh_sessions_on_our_server,
+    terminal_size_change_reaches_a_command_on_sshd_as_sigwinch,
+    signal_request_reaches_a_command_on_sshd,
+    our_clients_window_change_reaches_our_server,
+    our_clients_signal_reaches_our_server,
+    openssh_ssh_sends_a_window_change_when_its_terminal_is_resized,
+    client_keepalive_gives_up_on_a_stopped_sshd,
+    server_keepalive_gives_up_on_a_stopped_openssh_ssh,
+    openssh_ssh_server_alive_gives_up_on_our_silent_server,
+    hundred_channels_at_once_through_cat_on_sshd,
+    hundred_channels_at_once_through_cat_on_our_server,
+    hundred_ssh_mux_sessions_through_cat_on_our_server,
+    two_hundred_ssh_connections_at_once_to_our_server,
 );

@@ -21,18 +21,34 @@ use crate::support::{AcceptAny, TestResult};
 fn logged_in<R: TestRuntime, T>(
     scenario: impl AsyncFnOnce(&Connection) -> Result<T, Box<dyn std::error::Error>>,
 ) -> Result<T, Box<dyn std::error::Error>> {
+    logged_in_with::<R, T>(ClientConfig::default(), &[], async |conn, _| {
+        scenario(conn).await
+    })
+}
+
+/// [`logged_in`] with our client's `config`, extra `sshd_config` lines, and the
+/// sshd handed to the scenario too.
+pub(crate) fn logged_in_with<R: TestRuntime, T>(
+    config: ClientConfig,
+    sshd_config: &[&str],
+    scenario: impl AsyncFnOnce(&Connection, &Sshd) -> Result<T, Box<dyn std::error::Error>>,
+) -> Result<T, Box<dyn std::error::Error>> {
     let dir = ScratchDir::new("driver-session")?;
     let key = KeyFile::generate(&dir, "id_session", KEY_TYPES[0], None)?;
-    let sshd = Sshd::builder().authorized_key(key.public_line()?).start()?;
+    let sshd = sshd_config
+        .iter()
+        .fold(Sshd::builder(), |builder, line| builder.config(*line))
+        .authorized_key(key.public_line()?)
+        .start()?;
     let login = Login::new(current_user()?)
         .no_agent()
         .identity_file(&key.path);
     let rt = R::start();
     rt.block_on(async {
         let handler = AcceptAny::default();
-        let conn = R::connect(sshd.addr(), ClientConfig::default(), handler.clone()).await?;
+        let conn = R::connect(sshd.addr(), config, handler.clone()).await?;
         conn.authenticate(&login, &handler).await?;
-        let result = scenario(&conn).await;
+        let result = scenario(&conn, &sshd).await;
         conn.disconnect("sansh driver session test: done");
         result
     })

@@ -1,0 +1,137 @@
+//! Keepalive timeouts, both ways: the side that probes ends the connection in
+//! bounded time once its peer stops answering. A peer stops answering by being
+//! stopped with SIGSTOP (sshd's session processes, or `ssh`), or, for our
+//! in-process server, by a relay that stops forwarding.
+
+use std::process::Stdio;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use sansh_conformance::openssh::Sshd;
+use sansh_core::config::ConnectionConfig;
+use sansh_core::error::{ConnectionError, TimerKind};
+use sansh_core::ClientConfig;
+
+use crate::our_server::{lock, run_process_for, serve_with, ssh_command};
+use crate::runtimes::TestRuntime;
+use crate::session::logged_in_with;
+use crate::support::{FreezableRelay, Stopped, TestResult, WAIT, wait_for, within};
+use sansh_core::driver::ChannelRequest;
+
+const INTERVAL: Duration = Duration::from_millis(300);
+const COUNT: u32 = 2;
+
+fn keepalive() -> ConnectionConfig {
+    ConnectionConfig {
+        keepalive_interval: Some(INTERVAL),
+        keepalive_max: COUNT,
+        ..ConnectionConfig::default()
+    }
+}
+
+/// The pids of the sshd-session processes serving the (only) connection: the
+/// privileged monitor sshd forked and the user's child, as sshd logs them.
+fn session_pids(sshd: &Sshd) -> Result<Vec<i32>, Box<dyn std::error::Error>> {
+    let mut pids = Vec::new();
+    for needle in ["Forked child ", "User child is on pid "] {
+        let line = sshd.wait_for_log(needle, WAIT)?;
+        let pid = line
+            .split(needle)
+            .nth(1)
+            .and_then(|rest| rest.trim().trim_end_matches('.').parse().ok())
+            .ok_or_else(|| format!("no pid in {line:?}"))?;
+        pids.push(pid);
+    }
+    Ok(pids)
+}
+
+/// Our client probing a sshd whose session processes are stopped disconnects
+/// after its interval times its count of unanswered probes, reporting the
+/// keepalive timeout; while sshd was running, it answered the probes.
+pub(crate) fn client_keepalive_gives_up_on_a_stopped_sshd<R: TestRuntime>() -> TestResult {
+    let config = ClientConfig {
+        connection: keepalive(),
+        ..ClientConfig::default()
+    };
+    let (why, silent_for) = logged_in_with::<R, _>(config, &[], async |conn, sshd| {
+        let probes = sshd.wait_for_log_count("rtype keepalive@openssh.com", 2, WAIT);
+        if probes < 2 || conn.is_closed() {
+            return Err(format!("sshd answered {probes} probes; closed: {}", conn.is_closed()).into());
+        }
+        let stopped = Stopped::stop(&session_pids(sshd)?)?;
+        let since = Instant::now();
+        let why = within::<R, _>(WAIT, conn.closed())
+            .await
+            .ok_or("the connection outlived its keepalive")?;
+        drop(stopped);
+        Ok((why, since.elapsed()))
+    })?;
+    assert_eq!(why, ConnectionError::TimedOut(TimerKind::Keepalive));
+    assert!(silent_for >= INTERVAL * COUNT, "{silent_for:?}");
+    Ok(())
+}
+
+/// Our server probing a stopped `ssh` ends the connection with a keepalive
+/// timeout.
+pub(crate) fn server_keepalive_gives_up_on_a_stopped_openssh_ssh<R: TestRuntime>() -> TestResult {
+    let rt = R::start();
+    let server = serve_with(&rt, keepalive())?;
+    let mut command = ssh_command(server.addr, &[], "requests")?;
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = command.spawn()?;
+    let exec = ChannelRequest::Exec {
+        command: b"requests".to_vec(),
+    };
+    let waited = wait_for("our server to get the exec", || {
+        lock(&server.seen).contains(&exec)
+    });
+    // Stopped, and killed whatever happens next.
+    let stopped = Stopped::stop(&[child.id() as i32])?;
+    waited?;
+    let since = Instant::now();
+    let ended = wait_for("our server to end the connection", || {
+        !lock(&server.ended).is_empty()
+    });
+    let silent_for = since.elapsed();
+    drop(stopped);
+    let _ = child.wait();
+    ended?;
+    let ended = lock(&server.ended).clone();
+    assert_eq!(ended, [ConnectionError::TimedOut(TimerKind::Keepalive)]);
+    assert!(silent_for >= INTERVAL * COUNT, "{silent_for:?}");
+    Ok(())
+}
+
+/// `ssh -o ServerAliveInterval=1 -o ServerAliveCountMax=2` against our server,
+/// once the link goes silent, gives up after its count of unanswered probes.
+pub(crate) fn openssh_ssh_server_alive_gives_up_on_our_silent_server<R: TestRuntime>() -> TestResult
+{
+    let rt = R::start();
+    let server = serve_with(&rt, ConnectionConfig::default())?;
+    let relay = FreezableRelay::start(server.addr)?;
+    let options = [
+        "-o",
+        "ServerAliveInterval=1",
+        "-o",
+        "ServerAliveCountMax=2",
+    ];
+    let command = ssh_command(relay.addr(), &options, "requests")?;
+    let running = thread::spawn(move || run_process_for(command, None, WAIT).map_err(|e| e.to_string()));
+    let exec = ChannelRequest::Exec {
+        command: b"requests".to_vec(),
+    };
+    wait_for("our server to get the exec", || {
+        lock(&server.seen).contains(&exec)
+    })?;
+    relay.freeze();
+    let since = Instant::now();
+    let out = running.join().map_err(|_| "the ssh thread panicked")??;
+    let silent_for = since.elapsed();
+    assert_eq!(out.code, Some(255), "{}", out.stderr);
+    assert!(out.stderr.contains("not responding"), "{}", out.stderr);
+    assert!(silent_for >= Duration::from_secs(2), "{silent_for:?}");
+    Ok(())
+}
