@@ -8,9 +8,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use sansh_conformance::openssh::Sshd;
+use sansh_core::ClientConfig;
 use sansh_core::config::ConnectionConfig;
 use sansh_core::error::{ConnectionError, TimerKind};
-use sansh_core::ClientConfig;
 
 use crate::our_server::{lock, run_process_for, serve_with, ssh_command};
 use crate::runtimes::TestRuntime;
@@ -56,7 +56,11 @@ pub(crate) fn client_keepalive_gives_up_on_a_stopped_sshd<R: TestRuntime>() -> T
     let (why, silent_for) = logged_in_with::<R, _>(config, &[], async |conn, sshd| {
         let probes = sshd.wait_for_log_count("rtype keepalive@openssh.com", 2, WAIT);
         if probes < 2 || conn.is_closed() {
-            return Err(format!("sshd answered {probes} probes; closed: {}", conn.is_closed()).into());
+            return Err(format!(
+                "sshd answered {probes} probes; closed: {}",
+                conn.is_closed()
+            )
+            .into());
         }
         let stopped = Stopped::stop(&session_pids(sshd)?)?;
         let since = Instant::now();
@@ -112,14 +116,10 @@ pub(crate) fn openssh_ssh_server_alive_gives_up_on_our_silent_server<R: TestRunt
     let rt = R::start();
     let server = serve_with(&rt, ConnectionConfig::default())?;
     let relay = FreezableRelay::start(server.addr)?;
-    let options = [
-        "-o",
-        "ServerAliveInterval=1",
-        "-o",
-        "ServerAliveCountMax=2",
-    ];
+    let options = ["-o", "ServerAliveInterval=1", "-o", "ServerAliveCountMax=2"];
     let command = ssh_command(relay.addr(), &options, "requests")?;
-    let running = thread::spawn(move || run_process_for(command, None, WAIT).map_err(|e| e.to_string()));
+    let running =
+        thread::spawn(move || run_process_for(command, None, WAIT).map_err(|e| e.to_string()));
     let exec = ChannelRequest::Exec {
         command: b"requests".to_vec(),
     };

@@ -40,7 +40,11 @@ async fn join_all<T>(mut futures: Vec<Pin<Box<dyn Future<Output = T> + '_>>>) ->
                 }
             }
         }
-        if pending { Poll::Pending } else { Poll::Ready(()) }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
     })
     .await;
     outputs.into_iter().flatten().collect()
@@ -78,9 +82,11 @@ pub(crate) fn channels_at_once_through_cat_on_sshd<R: TestRuntime>(
     bytes: u64,
 ) -> TestResult {
     let max_sessions = format!("MaxSessions {channels}");
-    logged_in_with::<R, _>(ClientConfig::default(), &[&max_sessions], async |conn, _| {
-        cats_at_once(conn, channels, bytes).await
-    })
+    logged_in_with::<R, _>(
+        ClientConfig::default(),
+        &[&max_sessions],
+        async |conn, _| cats_at_once(conn, channels, bytes).await,
+    )
 }
 
 /// Our client logged in to the test server.
@@ -161,7 +167,11 @@ pub(crate) fn ssh_mux_sessions_through_cat_on_our_server<R: TestRuntime>(
             .check(bytes)
             .map_err(|e| format!("session {i}: {e}"))?;
     }
-    assert_eq!(server.connections.load(Ordering::SeqCst), 1, "one connection");
+    assert_eq!(
+        server.connections.load(Ordering::SeqCst),
+        1,
+        "one connection"
+    );
     Ok(())
 }
 
@@ -178,7 +188,9 @@ pub(crate) fn ssh_connections_at_once_to_our_server<R: TestRuntime>(
     let runs: Vec<_> = (0..connections)
         .map(|_| {
             let command = ssh_command(server.addr, &[], &hold).map_err(|e| e.to_string());
-            thread::spawn(move || run_process_for(command?, None, timeout).map_err(|e| e.to_string()))
+            thread::spawn(move || {
+                run_process_for(command?, None, timeout).map_err(|e| e.to_string())
+            })
         })
         .collect();
     for (i, run) in runs.into_iter().enumerate() {

@@ -77,7 +77,9 @@ struct Shared {
     hold: Arc<Hold>,
 }
 
-fn server_config(connection: ConnectionConfig) -> Result<Arc<ServerConfig>, Box<dyn std::error::Error>> {
+fn server_config(
+    connection: ConnectionConfig,
+) -> Result<Arc<ServerConfig>, Box<dyn std::error::Error>> {
     let key = PrivateKey::generate(KeyType::Ed25519, None, &mut SystemRandom)?;
     let mut config = ServerConfig {
         host_keys: vec![key],

@@ -18,8 +18,8 @@ pub(crate) use crate::keepalive::*;
 use crate::runtimes::TestRuntime;
 pub(crate) use crate::server_session::*;
 pub(crate) use crate::session::*;
-pub(crate) use crate::terminal_signals::*;
 use crate::support::*;
+pub(crate) use crate::terminal_signals::*;
 
 /// Our client through the driver against sshd: the key exchange completes, the
 /// handler is shown one of sshd's host keys, the handle reports what was negotiated.

@@ -284,7 +284,11 @@ impl FreezableRelay {
 
 /// Copies `from` to `to` until EOF or `frozen`; once frozen it stops writing but
 /// keeps the sockets open, so the peers see silence, not a close.
-fn forward_until_frozen(mut from: TcpStream, mut to: TcpStream, frozen: &AtomicBool) -> io::Result<()> {
+fn forward_until_frozen(
+    mut from: TcpStream,
+    mut to: TcpStream,
+    frozen: &AtomicBool,
+) -> io::Result<()> {
     let mut buf = [0u8; 16 * 1024];
     loop {
         let n = from.read(&mut buf)?;

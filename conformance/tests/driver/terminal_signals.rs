@@ -15,9 +15,9 @@ use std::thread;
 use futures_io::AsyncRead;
 use sansh_conformance::openssh::SSH;
 use sansh_conformance::scratch::ScratchDir;
+use sansh_core::ClientConfig;
 use sansh_core::channel::{PtyRequest, TerminalModes};
 use sansh_core::driver::{Channel, ChannelRequest, Connection, Login};
-use sansh_core::ClientConfig;
 
 use crate::our_server::{TestServer, lock, run_process, serve_with, ssh_args};
 use crate::runtimes::TestRuntime;
@@ -84,18 +84,19 @@ pub(crate) fn terminal_size_change_reaches_a_command_on_sshd_as_sigwinch<R: Test
 /// `send_signal("INT")` reaches the command sshd runs (no pty: sshd delivers it
 /// with killpg), whose trap reports it; the command then exits 0.
 pub(crate) fn signal_request_reaches_a_command_on_sshd<R: TestRuntime>() -> TestResult {
-    let (output, status) = logged_in_with::<R, _>(ClientConfig::default(), &[], async |conn, _| {
-        let mut channel = conn.open_session().await?;
-        channel.exec(TRAPS).await?;
-        let ready = read_until(&mut channel, "ready").await?;
-        if !ready.contains("ready") {
-            return Err(format!("the command never got ready: {ready:?}").into());
-        }
-        channel.send_signal("INT")?;
-        let output = read_to_end(&mut channel).await?;
-        channel.wait_closed().await?;
-        Ok((output, channel.exit_status()))
-    })?;
+    let (output, status) =
+        logged_in_with::<R, _>(ClientConfig::default(), &[], async |conn, _| {
+            let mut channel = conn.open_session().await?;
+            channel.exec(TRAPS).await?;
+            let ready = read_until(&mut channel, "ready").await?;
+            if !ready.contains("ready") {
+                return Err(format!("the command never got ready: {ready:?}").into());
+            }
+            channel.send_signal("INT")?;
+            let output = read_to_end(&mut channel).await?;
+            channel.wait_closed().await?;
+            Ok((output, channel.exit_status()))
+        })?;
     assert!(output.contains("got INT"), "{output:?}");
     assert_eq!(status, Some(0));
     Ok(())
@@ -198,7 +199,10 @@ pub(crate) fn openssh_ssh_sends_a_window_change_when_its_terminal_is_resized<R: 
     wait_for("our server to get the exec", || {
         lock(&server.seen).contains(&exec)
     })?;
-    OpenOptions::new().write(true).open(&fifo)?.write_all(b"go\n")?;
+    OpenOptions::new()
+        .write(true)
+        .open(&fifo)?
+        .write_all(b"go\n")?;
     let out = running
         .join()
         .map_err(|_| "the script thread panicked")?
