@@ -167,7 +167,8 @@ pub(crate) fn our_clients_signal_reaches_our_server<R: TestRuntime>() -> TestRes
 /// `ssh -tt` on a terminal (given by `script`) whose size changes sends a
 /// `window-change` with the new size. The shell under `script` starts ssh in the
 /// background, waits on a FIFO until our server has the `exec`, then widens the
-/// terminal (one `stty` change, as each is its own resize): the kernel sends SIGWINCH to ssh, which reports the size.
+/// terminal (one `stty` setting: each is a resize of its own): the kernel sends
+/// SIGWINCH to ssh, which reports the new size.
 pub(crate) fn openssh_ssh_sends_a_window_change_when_its_terminal_is_resized<R: TestRuntime>()
 -> TestResult {
     let rt = R::start();
