@@ -3,7 +3,9 @@
 //! stopped with SIGSTOP (sshd's session processes, or `ssh`), or, for our
 //! in-process server, by a relay that stops forwarding.
 
+use std::io::{BufRead, BufReader};
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -69,8 +71,10 @@ pub(crate) fn client_keepalive_gives_up_on_a_stopped_sshd<R: TestRuntime>() -> T
         ..ClientConfig::default()
     };
     let (why, silent_for) = logged_in_with::<R, _>(config, &[], async |conn, sshd| {
-        let probes = sshd.wait_for_log_count("rtype keepalive@openssh.com", 2, WAIT);
-        if probes < 2 || conn.is_closed() {
+        // More probes than COUNT: had sshd's answers not counted, we would be gone.
+        let rounds = COUNT as usize + 1;
+        let probes = sshd.wait_for_log_count("rtype keepalive@openssh.com", rounds, WAIT);
+        if probes < rounds || conn.is_closed() {
             return Err(format!(
                 "sshd answered {probes} probes; closed: {}",
                 conn.is_closed()
@@ -90,26 +94,40 @@ pub(crate) fn client_keepalive_gives_up_on_a_stopped_sshd<R: TestRuntime>() -> T
     Ok(())
 }
 
-/// Our server probing a stopped `ssh` ends the connection with a keepalive
-/// timeout.
+/// Our server probing `ssh` keeps the connection while ssh answers (with
+/// REQUEST_FAILURE, as OpenSSH's client does), and ends it with a keepalive
+/// timeout once ssh is stopped.
 pub(crate) fn server_keepalive_gives_up_on_a_stopped_openssh_ssh<R: TestRuntime>() -> TestResult {
     let rt = R::start();
     let server = serve_with(&rt, keepalive())?;
-    let mut command = ssh_command(server.addr, &[], "requests")?;
+    let mut command = ssh_command(server.addr, &["-v"], "requests")?;
     command
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(Stdio::piped());
     let mut child = command.spawn()?;
-    let exec = ChannelRequest::Exec {
-        command: b"requests".to_vec(),
-    };
-    let waited = wait_for("our server to get the exec", || {
-        lock(&server.seen).contains(&exec)
-    });
+    let log = Arc::new(Mutex::new(String::new()));
+    if let Some(stderr) = child.stderr.take() {
+        let log = log.clone();
+        thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut log = lock(&log);
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+    }
+    // More probes than COUNT: had ssh's answers not counted, we would be gone.
+    let rounds = COUNT as usize + 1;
+    let waited = wait_for("ssh to answer our server's probes", || {
+        lock(&log).matches("rtype keepalive@openssh.com").count() >= rounds
+    })
+    .map_err(|e| format!("{e}:\n{}", lock(&log)));
+    let alive = lock(&server.ended).is_empty();
     // Stopped, and killed whatever happens next.
     let stopped = Stopped::stop(&[child.id() as i32])?;
     waited?;
+    assert!(alive, "{:?}", lock(&server.ended));
     let since = Instant::now();
     let ended = wait_for("our server to end the connection", || {
         !lock(&server.ended).is_empty()
