@@ -6,6 +6,7 @@ mod bulk;
 mod keepalive;
 mod many;
 mod our_server;
+mod rekey_data;
 // The auth suite's helpers (keys by ssh-keygen, ssh-agent, ssh runs); not all used here.
 #[allow(dead_code)]
 #[path = "../auth/peers.rs"]
@@ -59,4 +60,6 @@ runtimes::on_every_runtime!(
     hundred_channels_at_once_through_cat_on_our_server,
     hundred_ssh_mux_sessions_through_cat_on_our_server,
     two_hundred_ssh_connections_at_once_to_our_server,
+    data_through_cat_on_sshd_survives_its_rekeys_every_mib,
+    data_from_openssh_ssh_survives_our_servers_rekeys_every_mib,
 );

@@ -35,7 +35,7 @@ use sansh_core::driver::{
 };
 use sansh_core::error::ConnectionError;
 use sansh_core::keys::{KeyType, PrivateKey};
-use sansh_core::{ServerConfig, ServerConnection};
+use sansh_core::{ServerConfig, ServerConnection, TransportConfig};
 
 use crate::runtimes::TestRuntime;
 
@@ -78,11 +78,13 @@ struct Shared {
 }
 
 fn server_config(
+    transport: TransportConfig,
     connection: ConnectionConfig,
 ) -> Result<Arc<ServerConfig>, Box<dyn std::error::Error>> {
     let key = PrivateKey::generate(KeyType::Ed25519, None, &mut SystemRandom)?;
     let mut config = ServerConfig {
         host_keys: vec![key],
+        transport,
         connection,
         ..ServerConfig::default()
     };
@@ -104,7 +106,16 @@ pub(crate) fn serve_with<R: TestRuntime>(
     rt: &R,
     connection: ConnectionConfig,
 ) -> Result<TestServer, Box<dyn std::error::Error>> {
-    let listener = rt.block_on(R::listen(server_config(connection)?, Open))?;
+    serve_configured(rt, TransportConfig::default(), connection)
+}
+
+/// [`serve`] with the given transport (rekey limits) and connection settings.
+pub(crate) fn serve_configured<R: TestRuntime>(
+    rt: &R,
+    transport: TransportConfig,
+    connection: ConnectionConfig,
+) -> Result<TestServer, Box<dyn std::error::Error>> {
+    let listener = rt.block_on(R::listen(server_config(transport, connection)?, Open))?;
     let server = TestServer {
         addr: listener.local_addr(),
         seen: Seen::default(),
