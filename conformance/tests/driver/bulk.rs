@@ -70,6 +70,9 @@ impl Digest {
 pub(crate) struct Echo {
     pub(crate) sent: Digest,
     pub(crate) received: Digest,
+    /// What came on the channel's other stream (stderr, or stdout for an echo
+    /// read from stderr).
+    pub(crate) other: Digest,
 }
 
 impl Echo {
@@ -94,6 +97,28 @@ pub(crate) async fn echo_through_channel(
     total: u64,
     seed: u64,
 ) -> io::Result<Echo> {
+    echo_through_stream(channel, Stream::Stdout, total, seed).await
+}
+
+/// Which of the channel's streams the echo comes back on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// [`echo_through_channel`], reading the echo from `stream` (for a `cat >&2`); the
+/// other stream is drained meanwhile (so that it never holds the window) into
+/// [`Echo::other`].
+pub(crate) async fn echo_through_stream(
+    channel: &mut Channel,
+    stream: Stream,
+    total: u64,
+    seed: u64,
+) -> io::Result<Echo> {
+    let mut stderr = channel.stderr();
+    let mut other_ended = false;
+    let mut other = Digest::default();
     let mut pattern = Pattern::new(seed);
     let mut chunk = vec![0; CHUNK];
     let (mut chunk_start, mut chunk_end) = (0, 0);
@@ -102,6 +127,7 @@ pub(crate) async fn echo_through_channel(
     let mut echo = Echo {
         sent: Digest::default(),
         received: Digest::default(),
+        other: Digest::default(),
     };
     let mut buf = vec![0; CHUNK];
     poll_fn(|cx| {
@@ -127,7 +153,20 @@ pub(crate) async fn echo_through_channel(
                     eof_sent = true;
                 }
             }
-            match Pin::new(&mut *channel).poll_read(cx, &mut buf) {
+            let (echoed, unexpected): (&mut (dyn AsyncRead + Unpin), &mut (dyn AsyncRead + Unpin)) =
+                match stream {
+                    Stream::Stdout => (&mut *channel, &mut stderr),
+                    Stream::Stderr => (&mut stderr, &mut *channel),
+                };
+            if !other_ended {
+                match Pin::new(unexpected).poll_read(cx, &mut buf) {
+                    Poll::Ready(Ok(0)) => other_ended = true,
+                    Poll::Ready(Ok(n)) => other.update(buf.get(..n).unwrap_or_default()),
+                    Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                    Poll::Pending => {}
+                }
+            }
+            match Pin::new(echoed).poll_read(cx, &mut buf) {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Ok::<_, io::Error>(())),
                 Poll::Ready(Ok(n)) => {
                     echo.received.update(buf.get(..n).unwrap_or_default());
@@ -142,6 +181,7 @@ pub(crate) async fn echo_through_channel(
         }
     })
     .await?;
+    echo.other = other;
     Ok(echo)
 }
 
@@ -210,7 +250,11 @@ pub(crate) fn echo_through_process(
     let stderr = err.join().unwrap_or_default();
     let status = status.ok_or_else(|| format!("ssh did not finish in time:\n{stderr}"))?;
     Ok(ProcessEcho {
-        echo: Echo { sent, received },
+        echo: Echo {
+            sent,
+            received,
+            other: Digest::default(),
+        },
         code: status.code(),
         stderr,
     })

@@ -62,4 +62,5 @@ runtimes::on_every_runtime!(
     two_hundred_ssh_connections_at_once_to_our_server,
     data_through_cat_on_sshd_survives_its_rekeys_every_mib,
     data_from_openssh_ssh_survives_our_servers_rekeys_every_mib,
+    eight_mib_through_cat_to_stderr_on_sshd_come_back_intact,
 );

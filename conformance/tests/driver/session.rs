@@ -13,6 +13,7 @@ use sansh_core::ClientConfig;
 use sansh_core::channel::{PtyRequest, TerminalModes};
 use sansh_core::driver::{Channel, Connection, Login};
 
+use crate::bulk::{Stream, echo_through_stream};
 use crate::peers::{KEY_TYPES, KeyFile, current_user};
 use crate::runtimes::TestRuntime;
 use crate::support::{AcceptAny, TestResult};
@@ -223,5 +224,26 @@ pub(crate) fn sftp_subsystem_on_sshd_answers_init_with_its_version<R: TestRuntim
     })?;
     // uint32 length, byte SSH_FXP_VERSION (2), uint32 version 3, extensions.
     assert_eq!(reply.get(4..9), Some(&[2, 0, 0, 0, 3][..]), "{reply:02x?}");
+    Ok(())
+}
+
+/// 8 MiB written to `cat >&2` on sshd come back on the stderr stream intact, and
+/// nothing on stdout: extended data flows through the same window as data, and
+/// reading stderr gives its credit back.
+pub(crate) fn eight_mib_through_cat_to_stderr_on_sshd_come_back_intact<R: TestRuntime>()
+-> TestResult {
+    const SIZE: u64 = 8 * 1024 * 1024;
+    // At INFO, sshd's session process logs nothing onto the command's stderr.
+    let config = ClientConfig::default();
+    let (echo, status) = logged_in_with::<R, _>(config, &["LogLevel INFO"], async |conn, _| {
+        let mut channel = conn.open_session().await?;
+        channel.exec("cat >&2").await?;
+        let echo = echo_through_stream(&mut channel, Stream::Stderr, SIZE, 5).await?;
+        channel.wait_closed().await?;
+        Ok((echo, channel.exit_status()))
+    })?;
+    echo.check(SIZE)?;
+    assert_eq!(echo.other.len, 0, "nothing on stdout");
+    assert_eq!(status, Some(0));
     Ok(())
 }
