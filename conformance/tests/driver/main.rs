@@ -4,6 +4,11 @@
 mod auth;
 mod forwarding;
 mod forwarding_ssh;
+mod bulk;
+mod keepalive;
+mod many;
+mod our_server;
+mod rekey_data;
 // The auth suite's helpers (keys by ssh-keygen, ssh-agent, ssh runs); not all used here.
 #[allow(dead_code)]
 #[path = "../auth/peers.rs"]
@@ -15,6 +20,7 @@ mod session;
 mod sftp_server;
 mod sftp;
 mod support;
+mod terminal_signals;
 
 runtimes::on_every_runtime!(
     client_completes_kex_with_sshd_and_checks_its_host_key,
@@ -62,4 +68,19 @@ runtimes::on_every_runtime!(
     openssh_dynamic_forward_through_our_server,
     openssh_jump_through_our_server_to_our_server,
     openssh_agent_forwarding_to_our_server,
+    terminal_size_change_reaches_a_command_on_sshd_as_sigwinch,
+    signal_request_reaches_a_command_on_sshd,
+    our_clients_window_change_reaches_our_server,
+    our_clients_signal_reaches_our_server,
+    openssh_ssh_sends_a_window_change_when_its_terminal_is_resized,
+    client_keepalive_gives_up_on_a_stopped_sshd,
+    server_keepalive_gives_up_on_a_stopped_openssh_ssh,
+    openssh_ssh_server_alive_gives_up_on_our_silent_server,
+    hundred_channels_at_once_through_cat_on_sshd,
+    hundred_channels_at_once_through_cat_on_our_server,
+    hundred_ssh_mux_sessions_through_cat_on_our_server,
+    two_hundred_ssh_connections_at_once_to_our_server,
+    data_through_cat_on_sshd_survives_its_rekeys_every_mib,
+    data_from_openssh_ssh_survives_our_servers_rekeys_every_mib,
+    eight_mib_through_cat_to_stderr_on_sshd_come_back_intact,
 );

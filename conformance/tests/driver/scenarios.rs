@@ -16,11 +16,14 @@ use sansh_core::{ClientConfig, ServerConfig, ServerConnection, TransportConfig};
 pub(crate) use crate::auth::*;
 pub(crate) use crate::forwarding::*;
 pub(crate) use crate::forwarding_ssh::*;
+pub(crate) use crate::keepalive::*;
+pub(crate) use crate::rekey_data::*;
 use crate::runtimes::TestRuntime;
 pub(crate) use crate::server_session::*;
 pub(crate) use crate::session::*;
 pub(crate) use crate::sftp::*;
 use crate::support::*;
+pub(crate) use crate::terminal_signals::*;
 
 /// Our client through the driver against sshd: the key exchange completes, the
 /// handler is shown one of sshd's host keys, the handle reports what was negotiated.
@@ -266,4 +269,27 @@ pub(crate) fn fifty_concurrent_clients_connect_to_our_server<R: TestRuntime>() -
         }
     }
     Ok(())
+}
+
+/// 100 sessions at once on one connection to sshd, 128 KiB each through `cat`
+/// (the heavy suite moves 10 MiB each, in release).
+pub(crate) fn hundred_channels_at_once_through_cat_on_sshd<R: TestRuntime>() -> TestResult {
+    crate::many::channels_at_once_through_cat_on_sshd::<R>(100, 128 * 1024)
+}
+
+/// 100 sessions at once on one connection from our client to our server, 128 KiB
+/// each through `cat`.
+pub(crate) fn hundred_channels_at_once_through_cat_on_our_server<R: TestRuntime>() -> TestResult {
+    crate::many::channels_at_once_through_cat_on_our_server::<R>(100, 128 * 1024)
+}
+
+/// 100 `ssh` sessions multiplexed on one connection to our server, 64 KiB each
+/// through `cat`.
+pub(crate) fn hundred_ssh_mux_sessions_through_cat_on_our_server<R: TestRuntime>() -> TestResult {
+    crate::many::ssh_mux_sessions_through_cat_on_our_server::<R>(100, 64 * 1024, 2 * WAIT)
+}
+
+/// 200 `ssh` connections open to our server at the same time.
+pub(crate) fn two_hundred_ssh_connections_at_once_to_our_server<R: TestRuntime>() -> TestResult {
+    crate::many::ssh_connections_at_once_to_our_server::<R>(200, 2 * WAIT)
 }

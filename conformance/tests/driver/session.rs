@@ -13,6 +13,7 @@ use sansh_core::ClientConfig;
 use sansh_core::channel::{PtyRequest, TerminalModes};
 use sansh_core::driver::{Channel, Connection, Login};
 
+use crate::bulk::{Stream, echo_through_stream};
 use crate::peers::{KEY_TYPES, KeyFile, current_user};
 use crate::runtimes::TestRuntime;
 use crate::support::{AcceptAny, TestResult};
@@ -21,18 +22,34 @@ use crate::support::{AcceptAny, TestResult};
 fn logged_in<R: TestRuntime, T>(
     scenario: impl AsyncFnOnce(&Connection) -> Result<T, Box<dyn std::error::Error>>,
 ) -> Result<T, Box<dyn std::error::Error>> {
+    logged_in_with::<R, T>(ClientConfig::default(), &[], async |conn, _| {
+        scenario(conn).await
+    })
+}
+
+/// [`logged_in`] with our client's `config`, extra `sshd_config` lines, and the
+/// sshd handed to the scenario too.
+pub(crate) fn logged_in_with<R: TestRuntime, T>(
+    config: ClientConfig,
+    sshd_config: &[&str],
+    scenario: impl AsyncFnOnce(&Connection, &Sshd) -> Result<T, Box<dyn std::error::Error>>,
+) -> Result<T, Box<dyn std::error::Error>> {
     let dir = ScratchDir::new("driver-session")?;
     let key = KeyFile::generate(&dir, "id_session", KEY_TYPES[0], None)?;
-    let sshd = Sshd::builder().authorized_key(key.public_line()?).start()?;
+    let sshd = sshd_config
+        .iter()
+        .fold(Sshd::builder(), |builder, line| builder.config(*line))
+        .authorized_key(key.public_line()?)
+        .start()?;
     let login = Login::new(current_user()?)
         .no_agent()
         .identity_file(&key.path);
     let rt = R::start();
     rt.block_on(async {
         let handler = AcceptAny::default();
-        let conn = R::connect(sshd.addr(), ClientConfig::default(), handler.clone()).await?;
+        let conn = R::connect(sshd.addr(), config, handler.clone()).await?;
         conn.authenticate(&login, &handler).await?;
-        let result = scenario(&conn).await;
+        let result = scenario(&conn, &sshd).await;
         conn.disconnect("sansh driver session test: done");
         result
     })
@@ -207,5 +224,26 @@ pub(crate) fn sftp_subsystem_on_sshd_answers_init_with_its_version<R: TestRuntim
     })?;
     // uint32 length, byte SSH_FXP_VERSION (2), uint32 version 3, extensions.
     assert_eq!(reply.get(4..9), Some(&[2, 0, 0, 0, 3][..]), "{reply:02x?}");
+    Ok(())
+}
+
+/// 8 MiB written to `cat >&2` on sshd come back on the stderr stream intact, and
+/// nothing on stdout: extended data flows through the same window as data, and
+/// reading stderr gives its credit back.
+pub(crate) fn eight_mib_through_cat_to_stderr_on_sshd_come_back_intact<R: TestRuntime>()
+-> TestResult {
+    const SIZE: u64 = 8 * 1024 * 1024;
+    // At INFO, sshd's session process logs nothing onto the command's stderr.
+    let config = ClientConfig::default();
+    let (echo, status) = logged_in_with::<R, _>(config, &["LogLevel INFO"], async |conn, _| {
+        let mut channel = conn.open_session().await?;
+        channel.exec("cat >&2").await?;
+        let echo = echo_through_stream(&mut channel, Stream::Stderr, SIZE, 5).await?;
+        channel.wait_closed().await?;
+        Ok((echo, channel.exit_status()))
+    })?;
+    echo.check(SIZE)?;
+    assert_eq!(echo.other.len, 0, "nothing on stdout");
+    assert_eq!(status, Some(0));
     Ok(())
 }

@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Poll, Waker};
 use std::thread;
@@ -245,4 +245,106 @@ pub(crate) fn unread_by_socket(local: SocketAddr, remote: SocketAddr) -> Option<
 /// The public key of an OpenSSH public key line.
 pub(crate) fn parse_public(line: &str) -> PublicKey {
     PublicKey::from_openssh(line).expect("sshd host key line").0
+}
+
+/// A TCP relay for one connection that forwards both ways until frozen; then it
+/// holds everything, as a peer that stopped answering would (the kernel still
+/// acknowledges, nothing comes back).
+pub(crate) struct FreezableRelay {
+    addr: SocketAddr,
+    frozen: Arc<AtomicBool>,
+}
+
+impl FreezableRelay {
+    pub(crate) fn start(upstream: SocketAddr) -> io::Result<Self> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+        let addr = listener.local_addr()?;
+        let frozen = Arc::new(AtomicBool::new(false));
+        let gate = frozen.clone();
+        thread::spawn(move || -> io::Result<()> {
+            let (client, _) = listener.accept()?;
+            let server = TcpStream::connect(upstream)?;
+            let (client_in, server_in) = (client.try_clone()?, server.try_clone()?);
+            let gate_up = gate.clone();
+            thread::spawn(move || forward_until_frozen(client_in, server, &gate_up));
+            forward_until_frozen(server_in, client, &gate)
+        });
+        Ok(Self { addr, frozen })
+    }
+
+    pub(crate) fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops forwarding in both directions, for good.
+    pub(crate) fn freeze(&self) {
+        self.frozen.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Copies `from` to `to` until EOF or `frozen`; once frozen it stops writing but
+/// keeps the sockets open, so the peers see silence, not a close.
+fn forward_until_frozen(
+    mut from: TcpStream,
+    mut to: TcpStream,
+    frozen: &AtomicBool,
+) -> io::Result<()> {
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        let n = from.read(&mut buf)?;
+        if frozen.load(Ordering::SeqCst) {
+            // Keep both sockets until the process ends: closing would be an answer.
+            std::mem::forget((from, to));
+            return Ok(());
+        }
+        if n == 0 {
+            return to.shutdown(std::net::Shutdown::Write);
+        }
+        to.write_all(buf.get(..n).unwrap_or_default())?;
+    }
+}
+
+/// `future`'s output, or `None` if it takes longer than `limit` (on the runtime's
+/// timer): a bound on a wait, never a synchronisation.
+pub(crate) async fn within<R: crate::runtimes::TestRuntime, T>(
+    limit: Duration,
+    future: impl Future<Output = T>,
+) -> Option<T> {
+    let mut future = std::pin::pin!(future);
+    let mut timer = std::pin::pin!(R::sleep(limit));
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(value) = future.as_mut().poll(cx) {
+            return Poll::Ready(Some(value));
+        }
+        timer.as_mut().poll(cx).map(|()| None)
+    })
+    .await
+}
+
+/// Processes stopped with SIGSTOP; killed (and continued) when dropped.
+pub(crate) struct Stopped(Vec<rustix::process::Pid>);
+
+impl Stopped {
+    /// Stops each of `pids`.
+    pub(crate) fn stop(pids: &[i32]) -> Result<Self, String> {
+        let pids: Vec<_> = pids
+            .iter()
+            .map(|&raw| rustix::process::Pid::from_raw(raw).ok_or(format!("bad pid {raw}")))
+            .collect::<Result<_, _>>()?;
+        let stopped = Self(pids);
+        for &pid in &stopped.0 {
+            rustix::process::kill_process(pid, rustix::process::Signal::STOP)
+                .map_err(|e| format!("SIGSTOP {}: {e}", pid.as_raw_nonzero()))?;
+        }
+        Ok(stopped)
+    }
+}
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        for &pid in &self.0 {
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::CONT);
+        }
+    }
 }

@@ -1,9 +1,12 @@
 //! The peer's channel opens: [`Connection::accept_channel`] hands them out as
 //! [`IncomingChannel`]s, to accept (giving a [`Channel`]) or reject.
 //!
-//! Opens wait in the shared state, at most [`MAX_PENDING_OPENS`]; past that the
-//! driver refuses them itself with `resource shortage`, so a peer cannot pile them
-//! up and a slow (or absent) acceptor never stalls the connection. Kinds the role
+//! Opens wait in the shared state. The engine bounds them: a waiting open counts as
+//! a channel, so past [`ConnectionConfig::max_channels`](crate::ConnectionConfig::max_channels)
+//! the engine refuses further opens with `resource shortage`, a peer cannot pile
+//! them up, and a slow (or absent) acceptor never stalls the connection. No lower
+//! bound of the driver's own: a client may open as many sessions at once as the
+//! configuration lets it have (OpenSSH's multiplexed clients do). Kinds the role
 //! never serves are refused at once, as OpenSSH does: a client accepts only the
 //! channels a server opens towards it (`forwarded-tcpip`,
 //! `forwarded-streamlocal@openssh.com`, `auth-agent@openssh.com`, `x11`), and a
@@ -15,9 +18,6 @@ use super::handle::Connection;
 use super::state::State;
 use crate::ClientConnection;
 use crate::channel::{self, ChannelKind, ChannelOpenDecision, OpenFailureReason};
-
-/// Most of the peer's channel opens waiting for [`Connection::accept_channel`].
-pub const MAX_PENDING_OPENS: usize = 64;
 
 /// A channel the peer asked to open (RFC 4254 §5.1), waiting for the
 /// application's answer. Dropping it refuses the open as administratively
@@ -36,8 +36,9 @@ impl<E: Engine> Connection<E> {
     /// `auth-agent@openssh.com` or `x11` on a client. `None` once the connection
     /// has ended.
     ///
-    /// Opens wait for this call (at most [`MAX_PENDING_OPENS`] of them, more are
-    /// refused with `resource shortage`); the connection runs on meanwhile.
+    /// Opens wait for this call (counted as channels: past
+    /// [`ConnectionConfig::max_channels`](crate::ConnectionConfig::max_channels) more are refused
+    /// with `resource shortage`); the connection runs on meanwhile.
     pub async fn accept_channel(&self) -> Option<IncomingChannel<E>> {
         let decision = self
             .wait_until(|state| state.incoming_opens.pop_front())
@@ -134,7 +135,8 @@ fn served(kind: &ChannelKind, server: bool) -> bool {
 
 impl<E: Engine> State<E> {
     /// Queues the peer's channel open for [`Connection::accept_channel`], or
-    /// refuses it: a kind this role does not serve, or too many waiting.
+    /// refuses it: a kind this role does not serve. (The engine has already
+    /// refused opens past its channel limit.)
     pub(crate) fn on_open_request(&mut self, decision: ChannelOpenDecision) {
         let refusal = if !served(decision.kind(), self.is_server()) {
             Some(match decision.kind() {
@@ -147,11 +149,6 @@ impl<E: Engine> State<E> {
                     "channel type not served",
                 ),
             })
-        } else if self.incoming_opens.len() >= MAX_PENDING_OPENS {
-            Some((
-                OpenFailureReason::ResourceShortage,
-                "too many channel opens waiting",
-            ))
         } else {
             None
         };

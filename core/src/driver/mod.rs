@@ -171,8 +171,10 @@
 //! reject it), [`Channel::requests`] each request on a channel as an
 //! [`IncomingRequest`], [`Connection::accept_global_request`] each global request
 //! as an [`IncomingGlobalRequest`]. Dropping any of them refuses it. Past the
-//! bounds ([`MAX_PENDING_OPENS`], [`MAX_PENDING_REQUESTS`],
-//! [`MAX_PENDING_GLOBAL_REQUESTS`]) the driver refuses by itself, so a slow
+//! bounds (for opens the configured channel limit,
+//! [`ConnectionConfig::max_channels`](crate::ConnectionConfig::max_channels), which waiting opens
+//! count towards; [`MAX_PENDING_REQUESTS`], [`MAX_PENDING_GLOBAL_REQUESTS`]) the
+//! engine or the driver refuses by itself, so a slow
 //! application never stalls the connection: the driver keeps reading, rekeying and
 //! answering keepalives. Answers to requests go out in the order the requests
 //! came (RFC 4254 §4, §5.4), so answer each promptly.
@@ -300,7 +302,7 @@ pub use error::ConnectError;
 pub use global::{GlobalReply, IncomingGlobalRequest, MAX_PENDING_GLOBAL_REQUESTS};
 pub use handle::Connection;
 pub use handler::{AuthDecision, ClientHandler, ServerHandler};
-pub use incoming::{IncomingChannel, MAX_PENDING_OPENS};
+pub use incoming::IncomingChannel;
 pub use listener::{Acceptor, DEFAULT_BACKLOG, Listener, listen_with};
 pub use login::{DEFAULT_IDENTITY_FILES, DEFAULT_PASSWORD_PROMPTS, Login};
 pub use requests::{ChannelRequests, IncomingRequest};

@@ -15,7 +15,7 @@ use crate::channel::{ChannelKind, ChannelRequest, GlobalRequest, OpenFailureReas
 use crate::config::ServerConfig;
 use crate::driver::{
     AuthDecision, Channel, ChannelError, ChannelRequests, ExitSignal, Login,
-    MAX_PENDING_GLOBAL_REQUESTS, MAX_PENDING_OPENS, MAX_PENDING_REQUESTS,
+    MAX_PENDING_GLOBAL_REQUESTS, MAX_PENDING_REQUESTS,
 };
 use crate::error::{ConnectionError, PeerMisbehaved};
 
@@ -310,26 +310,56 @@ fn a_server_that_never_accepts_channels_still_rekeys_and_answers_keepalives() {
     });
 }
 
+/// Regression: the driver refused opens past 64 waiting on its own, below the
+/// configured channel limit, so a client opening 100 sessions at once (as 100
+/// OpenSSH multiplexed clients do) saw `resource shortage` from a server whose
+/// accept loop was running all along.
 #[test]
-fn opens_past_the_queue_bound_are_refused_with_resource_shortage() {
+fn a_burst_of_opens_within_the_channel_limit_all_wait_for_the_acceptor() {
+    const BURST: usize = 100;
     let rt = TestRuntime::new();
     rt.block_on(async {
         let (client, server) = logged_in(&rt).await;
+        let waiting: Vec<_> = (0..BURST)
+            .map(|_| {
+                let opener = client.clone();
+                spawn_join(&rt, async move { opener.open_session().await.map(drop) })
+            })
+            .collect();
+        until(|| server.lock().incoming_opens.len() == BURST).await;
+        for _ in 0..BURST {
+            server.accept_channel().await.unwrap().accept().unwrap();
+        }
+        for open in waiting {
+            open.join().await.unwrap();
+        }
+    });
+}
+
+#[test]
+fn opens_past_the_channel_limit_are_refused_with_resource_shortage() {
+    const LIMIT: usize = 3;
+    let rt = TestRuntime::new();
+    rt.block_on(async {
+        let mut config = crate::tests::ed25519_server_config();
+        config.connection.max_channels = LIMIT;
+        config.auth.login_grace_time = None;
+        let (client, server) = logged_in_with(&rt, ClientConfig::default(), Arc::new(config)).await;
         let mut waiting = Vec::new();
-        for _ in 0..MAX_PENDING_OPENS {
+        for _ in 0..LIMIT {
             let opener = client.clone();
             waiting.push(spawn_join(&rt, async move {
                 opener.open_session().await.map(drop)
             }));
         }
-        until(|| server.lock().incoming_opens.len() == MAX_PENDING_OPENS).await;
+        until(|| server.lock().incoming_opens.len() == LIMIT).await;
         match client.open_session().await {
             Err(ChannelError::OpenFailed { reason, .. }) => {
                 assert_eq!(reason, OpenFailureReason::ResourceShortage);
             }
-            other => panic!("the open past the bound got {other:?}"),
+            other => panic!("the open past the limit got {other:?}"),
         }
-        // The queued ones are still there to accept.
+        // The waiting ones are still there to accept.
         let first = server.accept_channel().await.unwrap();
         first.accept().unwrap();
         until(|| waiting.iter().any(Join::is_done)).await;
