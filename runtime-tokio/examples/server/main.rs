@@ -37,6 +37,7 @@ mod auth;
 mod host_keys;
 mod process;
 mod pty;
+mod pump;
 
 use std::io::Write as _;
 use std::net::SocketAddr;
