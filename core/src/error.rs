@@ -274,6 +274,10 @@ pub enum PeerMisbehaved {
     /// The peer piled up more requests awaiting an answer than we hold.
     #[error("more than {0} requests awaiting an answer")]
     TooManyPendingRequests(usize),
+    /// A `session` open after the client's `no-more-sessions@openssh.com`: the
+    /// connection may be hijacked, so OpenSSH's sshd disconnects, and so do we.
+    #[error("attempt to open a session after additional sessions were disabled")]
+    SessionAfterNoMoreSessions,
 }
 
 impl PeerMisbehaved {

@@ -50,7 +50,10 @@ use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 pub use compat::Compat;
 pub use sansh_core as core;
 pub use sansh_core::driver::{
-    AuthDecision, AuthFailed, ClientHandler, ConnectError, Connection, Listener, Login, Runtime,
+    AuthDecision, AuthFailed, Channel, ChannelError, ChannelKind, ChannelReader, ChannelRequest,
+    ChannelRequests, ChannelStderr, ChannelWriter, ClientHandler, ConnectError, Connection,
+    ExitSignal, GlobalReply, GlobalRequest, IncomingChannel, IncomingGlobalRequest,
+    IncomingRequest, Listener, Login, OpenFailureReason, PtyRequest, RunOutput, Runtime,
     ServerHandler,
 };
 pub use sansh_core::{ClientConfig, ClientConnection, ServerConfig, ServerConnection};

@@ -127,6 +127,9 @@ impl ConnectionLayer {
         window: u32,
         max_packet: u32,
     ) {
+        if kind == ChannelKind::Session && self.role == Role::Server && self.no_more_sessions {
+            return t.fail(PeerMisbehaved::SessionAfterNoMoreSessions.into());
+        }
         let refusal = if max_packet == 0 {
             Some((
                 OpenFailureReason::AdministrativelyProhibited,
@@ -134,12 +137,6 @@ impl ConnectionLayer {
             ))
         } else if self.channel_count() >= self.config.max_channels {
             Some((OpenFailureReason::ResourceShortage, "too many channels"))
-        } else if kind == ChannelKind::Session && self.role == Role::Server && self.no_more_sessions
-        {
-            Some((
-                OpenFailureReason::AdministrativelyProhibited,
-                "no more sessions",
-            ))
         } else {
             None
         };

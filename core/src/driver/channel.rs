@@ -1,27 +1,29 @@
-//! Channels through the driver: an owned [`Channel`] handle per channel, its byte
-//! streams (stdout and stdin as [`AsyncRead`]/[`AsyncWrite`], stderr as
-//! [`ChannelStderr`]) and its requests.
+//! Channels through the driver: an owned [`Channel`] handle per channel, what the
+//! driver keeps for it ([`ChannelSlot`]), and the requests a client sends on it.
 //!
-//! Received data stays in the engine, whose receive window bounds it; a reader takes
-//! it straight from there and stores its waker when there is none. A writer hands
-//! bytes to the engine, whose bounded send queue takes what the peer's window and
-//! the queue allow; on `Blocked` it stores its waker until `ChannelWritable`. So
-//! nothing between a handle and the driver can grow without bound.
+//! The byte streams are in `stream.rs`, the peer's requests in `requests.rs`.
+//! Nothing between a handle and the driver can grow without bound: data stays in
+//! the engine, and the peer's requests wait in a bounded queue per channel.
 
+use std::collections::VecDeque;
 use std::io;
-use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
-
-use bytes::Bytes;
-use futures_io::{AsyncRead, AsyncWrite};
 
 use super::engine::Engine;
 use super::handle::Connection;
 use super::state::State;
+use super::stream::ChannelStderr;
 use crate::ClientConnection;
-use crate::channel::{self, ChannelId, ChannelRequest, OpenFailureReason, PtyRequest, WriteError};
+use crate::channel::{
+    self, ChannelId, ChannelKind, ChannelRequest, ChannelRequestDecision, OpenFailureReason,
+    PtyRequest,
+};
 use crate::error::ConnectionError;
 use crate::event::Event;
+
+/// Most of the peer's requests waiting for [`Channel::requests`] on one channel;
+/// past this the driver answers them failure itself (those wanting a reply).
+pub const MAX_PENDING_REQUESTS: usize = 32;
 
 /// Why a channel operation through the driver failed.
 #[derive(Debug, thiserror::Error)]
@@ -59,27 +61,35 @@ pub struct ExitSignal {
     pub message: String,
 }
 
-/// What the driver keeps per channel: wakers and what the peer reported. No data:
-/// that stays in the engine, bounded by the receive window.
+/// What the driver keeps per channel: wakers, what the peer reported, and the
+/// peer's requests waiting for the application. No data: that stays in the engine,
+/// bounded by the receive window.
 #[derive(Default)]
 pub(crate) struct ChannelSlot {
-    opened: Option<Result<(), (OpenFailureReason, String)>>,
-    reader: Option<Waker>,
-    stderr: Option<Waker>,
-    writer: Option<Waker>,
-    stderr_writer: Option<Waker>,
-    peer_eof: bool,
-    closed: bool,
+    /// Handles on the channel ([`Channel`], its halves, [`ChannelStderr`]); the
+    /// last one dropped closes it.
+    pub(crate) handles: usize,
+    pub(crate) opened: Option<Result<(), (OpenFailureReason, String)>>,
+    /// The peer's requests, in order, for [`Channel::requests`]; only queued once
+    /// someone serves them (at once on a channel the peer opened).
+    pub(crate) requests: VecDeque<ChannelRequestDecision>,
+    pub(crate) serving_requests: bool,
+    pub(crate) reader: Option<Waker>,
+    pub(crate) stderr: Option<Waker>,
+    pub(crate) writer: Option<Waker>,
+    pub(crate) stderr_writer: Option<Waker>,
+    pub(crate) peer_eof: bool,
+    pub(crate) closed: bool,
     /// Requests sent wanting a reply, replies received, and the latest reply:
     /// replies come in order, so request number n reads reply number n.
-    requests_sent: u64,
-    replies: u64,
-    last_reply: bool,
-    exit_status: Option<u32>,
-    exit_signal: Option<ExitSignal>,
+    pub(crate) requests_sent: u64,
+    pub(crate) replies: u64,
+    pub(crate) last_reply: bool,
+    pub(crate) exit_status: Option<u32>,
+    pub(crate) exit_signal: Option<ExitSignal>,
 }
 
-fn store(slot: &mut Option<Waker>, waker: &Waker) {
+pub(crate) fn store(slot: &mut Option<Waker>, waker: &Waker) {
     match slot {
         Some(w) if w.will_wake(waker) => {}
         slot => *slot = Some(waker.clone()),
@@ -93,7 +103,16 @@ fn wake(slot: &mut Option<Waker>) {
 }
 
 impl ChannelSlot {
-    fn wake_all(&mut self) {
+    /// The slot of a channel with its first handle.
+    pub(crate) fn new(serving_requests: bool) -> Self {
+        Self {
+            handles: 1,
+            serving_requests,
+            ..Self::default()
+        }
+    }
+
+    pub(crate) fn wake_all(&mut self) {
         wake(&mut self.reader);
         wake(&mut self.stderr);
         wake(&mut self.writer);
@@ -155,7 +174,11 @@ impl<E: Engine> State<E> {
                         message: message.clone(),
                     });
                 }
-                // Anything else a client does not serve; dropping answers failure.
+                _ if slot.serving_requests && slot.requests.len() < MAX_PENDING_REQUESTS => {
+                    slot.requests.push_back(decision);
+                }
+                // Nobody serves them, or too many wait: dropping answers failure
+                // (the driver's next engine call sends it).
                 _ => {}
             },
             _ => {}
@@ -171,128 +194,20 @@ impl<E: Engine> State<E> {
         }
         self.wake_backlog_waiters();
     }
-
-    /// The next chunk of stdout (or stderr) data of `id`, at most `max` bytes;
-    /// `None` at EOF. Stores the waker when nothing is there yet.
-    fn poll_chunk(
-        &mut self,
-        id: ChannelId,
-        stderr: bool,
-        max: usize,
-        cx: &mut Context<'_>,
-    ) -> Poll<io::Result<Option<Bytes>>> {
-        let chunk = if stderr {
-            self.engine.channel(id).read_stderr_max(max)
-        } else {
-            self.engine.channel(id).read_max(max)
-        };
-        if let Some(chunk) = chunk {
-            // Reading may have reopened the window: WINDOW_ADJUST to send.
-            self.wake_driver();
-            return Poll::Ready(Ok(Some(chunk)));
-        }
-        let Some(slot) = self.channels.get_mut(&id) else {
-            return Poll::Ready(Ok(None));
-        };
-        if slot.peer_eof || slot.closed {
-            return Poll::Ready(Ok(None));
-        }
-        if let Some(error) = &self.closed {
-            return Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::ConnectionAborted,
-                error.clone(),
-            )));
-        }
-        store(
-            if stderr {
-                &mut slot.stderr
-            } else {
-                &mut slot.reader
-            },
-            cx.waker(),
-        );
-        Poll::Pending
-    }
-
-    /// Writes `buf` as data (or stderr extended data) of `id`; stores the waker
-    /// when the peer's window and the send queue are full.
-    fn poll_write_from(
-        &mut self,
-        id: ChannelId,
-        stderr: bool,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        if buf.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        if self.closed.is_none() && self.wait_for_backlog(cx.waker()) {
-            return Poll::Pending;
-        }
-        let result = if stderr {
-            self.engine.channel(id).write_stderr(buf)
-        } else {
-            self.engine.channel(id).write(buf)
-        };
-        match result {
-            Ok(n) => {
-                self.wake_driver();
-                Poll::Ready(Ok(n))
-            }
-            Err(WriteError::Blocked) => {
-                if let Some(error) = &self.closed {
-                    let error = io::Error::new(io::ErrorKind::ConnectionAborted, error.clone());
-                    return Poll::Ready(Err(error));
-                }
-                match self.channels.get_mut(&id) {
-                    Some(slot) => {
-                        let waiting = if stderr {
-                            &mut slot.stderr_writer
-                        } else {
-                            &mut slot.writer
-                        };
-                        store(waiting, cx.waker());
-                        Poll::Pending
-                    }
-                    None => Poll::Ready(Err(io::ErrorKind::BrokenPipe.into())),
-                }
-            }
-            Err(error) => Poll::Ready(Err(io::Error::new(io::ErrorKind::BrokenPipe, error))),
-        }
-    }
-
-    fn poll_read_into(
-        &mut self,
-        id: ChannelId,
-        stderr: bool,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        if buf.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        match self.poll_chunk(id, stderr, buf.len(), cx) {
-            Poll::Ready(Ok(Some(chunk))) => {
-                let n = chunk.len().min(buf.len());
-                if let (Some(dest), Some(src)) = (buf.get_mut(..n), chunk.get(..n)) {
-                    dest.copy_from_slice(src);
-                }
-                Poll::Ready(Ok(n))
-            }
-            Poll::Ready(Ok(None)) => Poll::Ready(Ok(0)),
-            Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
-            Poll::Pending => Poll::Pending,
-        }
-    }
 }
 
 /// An open channel (a session, usually): its stdin and stdout as a byte stream,
 /// its requests, and what the peer reported about it.
 ///
-/// Reading ([`AsyncRead`]) gives the channel's data (a command's stdout); writing
-/// ([`AsyncWrite`]) sends data (its stdin), and closing the writer sends EOF. The
-/// stderr stream is read through [`Self::stderr`]. Dropping the handle closes the
-/// channel. The handle keeps the connection open.
+/// Reading ([`AsyncRead`]) gives the channel's data (a command's stdout, or on a
+/// server its stdin); writing ([`AsyncWrite`]) sends data, and closing the writer
+/// sends EOF. The stderr stream is [`Self::stderr`]; [`Self::split`] gives a reader
+/// and a writer for two tasks; [`Self::requests`] the peer's requests. The channel
+/// closes once the last handle on it ([`Channel`], its halves, [`ChannelStderr`])
+/// is dropped. Each keeps the connection open.
+///
+/// [`AsyncRead`]: futures_io::AsyncRead
+/// [`AsyncWrite`]: futures_io::AsyncWrite
 ///
 /// ```no_run
 /// # async fn demo(conn: sansh_core::driver::Connection) -> Result<(), sansh_core::driver::ChannelError> {
@@ -305,16 +220,8 @@ impl<E: Engine> State<E> {
 /// # }
 /// ```
 pub struct Channel<E: Engine = ClientConnection> {
-    conn: Connection<E>,
-    id: ChannelId,
-}
-
-/// A channel's stderr (extended data type 1, RFC 4254 §5.2) as byte streams: read
-/// the peer's, write ours. Get it from [`Channel::stderr`]. It reads EOF once the
-/// channel is gone.
-pub struct ChannelStderr<E: Engine = ClientConnection> {
-    conn: Connection<E>,
-    id: ChannelId,
+    pub(crate) conn: Connection<E>,
+    pub(crate) id: ChannelId,
 }
 
 impl<E: Engine> Connection<E> {
@@ -324,10 +231,20 @@ impl<E: Engine> Connection<E> {
     /// [`ChannelError::OpenFailed`] if the peer refuses; the engine's error (e.g.
     /// not authenticated yet); the connection's error if it ends first.
     pub async fn open_session(&self) -> Result<Channel<E>, ChannelError> {
+        self.open_channel(ChannelKind::Session).await
+    }
+
+    /// Opens a channel of any kind (`direct-tcpip`, `direct-streamlocal@openssh.com`,
+    /// a forwarded connection on a server, ...) and waits for the peer to confirm it
+    /// (RFC 4254 §5.1).
+    ///
+    /// # Errors
+    /// As [`Self::open_session`].
+    pub async fn open_channel(&self, kind: ChannelKind) -> Result<Channel<E>, ChannelError> {
         let id = {
             let mut state = self.lock();
-            let id = state.engine.channels().open_session()?;
-            state.channels.insert(id, ChannelSlot::default());
+            let id = state.engine.channels().open(kind)?;
+            state.channels.insert(id, ChannelSlot::new(false));
             state.wake_driver();
             id
         };
@@ -349,18 +266,84 @@ impl<E: Engine> Connection<E> {
     }
 }
 
+/// Sends a request wanting no reply on channel `id`.
+pub(crate) fn request_no_reply<E: Engine>(
+    conn: &Connection<E>,
+    id: ChannelId,
+    request: &ChannelRequest,
+) -> Result<(), ChannelError> {
+    let mut state = conn.lock();
+    state.engine.channel(id).request(request, false)?;
+    state.wake_driver();
+    Ok(())
+}
+
+/// An `exit-signal` request.
+pub(crate) fn exit_signal(signal: &str, core_dumped: bool, message: &str) -> ChannelRequest {
+    ChannelRequest::ExitSignal {
+        name: signal.to_owned(),
+        core_dumped,
+        message: message.to_owned(),
+    }
+}
+
+/// Sends EOF on channel `id` once the data written before it has gone out.
+pub(crate) fn write_eof<E: Engine>(
+    conn: &Connection<E>,
+    id: ChannelId,
+) -> Result<(), ChannelError> {
+    let mut state = conn.lock();
+    let result = state.engine.channel(id).eof();
+    state.wake_driver();
+    Ok(result?)
+}
+
+/// Closes channel `id` (CLOSE after the data written before it).
+pub(crate) fn close<E: Engine>(conn: &Connection<E>, id: ChannelId) {
+    let mut state = conn.lock();
+    // Already closing or closed: nothing left to do.
+    let _ = state.engine.channel(id).close();
+    state.wake_driver();
+}
+
+/// Counts one more handle on channel `id`.
+pub(crate) fn acquire<E: Engine>(conn: &Connection<E>, id: ChannelId) {
+    if let Some(slot) = conn.lock().channels.get_mut(&id) {
+        slot.handles += 1;
+    }
+}
+
+/// Drops one handle on channel `id`; the last one closes the channel (CLOSE goes out
+/// after the data written before it) and forgets its slot: requests still queued
+/// are answered failure.
+pub(crate) fn release<E: Engine>(conn: &Connection<E>, id: ChannelId) {
+    let mut state = conn.lock();
+    if let Some(slot) = state.channels.get_mut(&id) {
+        slot.handles = slot.handles.saturating_sub(1);
+        if slot.handles > 0 {
+            return;
+        }
+    }
+    // Already closing or closed: nothing left to do.
+    let _ = state.engine.channel(id).close();
+    if let Some(mut slot) = state.channels.remove(&id) {
+        slot.wake_all();
+    }
+    state.wake_driver();
+    // Whoever waits on its requests sees the channel gone.
+    state.wake_watchers();
+}
+
 impl<E: Engine> Channel<E> {
     /// The channel's id.
     pub fn id(&self) -> ChannelId {
         self.id
     }
 
-    /// The channel's stderr stream.
+    /// The channel's stderr stream: a handle on the channel of its own, which
+    /// keeps it open until dropped too.
     pub fn stderr(&self) -> ChannelStderr<E> {
-        ChannelStderr {
-            conn: self.conn.clone(),
-            id: self.id,
-        }
+        ChannelStderr::new(&self.conn, self.id)
     }
 
     /// Sends a request wanting a reply and waits for it.
@@ -401,10 +384,30 @@ impl<E: Engine> Channel<E> {
 
     /// Sends a request wanting no reply.
     fn request_no_reply(&self, request: &ChannelRequest) -> Result<(), ChannelError> {
-        let mut state = self.conn.lock();
-        state.engine.channel(self.id).request(request, false)?;
-        state.wake_driver();
-        Ok(())
+        request_no_reply(&self.conn, self.id, request)
+    }
+
+    /// Reports how the command of a session ended (`exit-status`, RFC 4254 §6.10):
+    /// the server's side of a session, before it closes the channel.
+    ///
+    /// # Errors
+    /// The engine's error if the channel is closed.
+    pub fn send_exit_status(&self, status: u32) -> Result<(), ChannelError> {
+        self.request_no_reply(&ChannelRequest::ExitStatus(status))
+    }
+
+    /// Reports that the command was killed by a signal, named without `SIG`
+    /// (`exit-signal`, RFC 4254 §6.10).
+    ///
+    /// # Errors
+    /// As [`Self::send_exit_status`].
+    pub fn send_exit_signal(
+        &self,
+        signal: &str,
+        core_dumped: bool,
+        message: &str,
+    ) -> Result<(), ChannelError> {
+        self.request_no_reply(&exit_signal(signal, core_dumped, message))
     }
 
     /// Runs a command (`exec`, RFC 4254 §6.5) and waits for the peer to accept it.
@@ -495,24 +498,18 @@ impl<E: Engine> Channel<E> {
     /// Sends EOF once the data written before it has gone out (RFC 4254 §5.3); the
     /// channel stays readable. Sending it twice is harmless.
     ///
-    /// Closing the writer ([`AsyncWrite::poll_close`]) does the same.
+    /// Closing the writer ([`AsyncWrite::poll_close`](futures_io::AsyncWrite::poll_close)) does the same.
     ///
     /// # Errors
     /// The engine's error if the channel is closed.
     pub fn write_eof(&self) -> Result<(), ChannelError> {
-        let mut state = self.conn.lock();
-        let result = state.engine.channel(self.id).eof();
-        state.wake_driver();
-        Ok(result?)
+        write_eof(&self.conn, self.id)
     }
 
     /// Closes the channel: CLOSE goes out after every byte written before it, and
     /// data not read yet is dropped. [`Self::wait_closed`] waits for the peer's CLOSE.
     pub fn close(&self) {
-        let mut state = self.conn.lock();
-        // Already closing or closed: nothing left to do.
-        let _ = state.engine.channel(self.id).close();
-        state.wake_driver();
+        close(&self.conn, self.id);
     }
 
     /// Waits until CLOSE went both ways; the exit status (or signal) has arrived by
@@ -580,92 +577,12 @@ impl<E: Engine> Channel<E> {
 
 impl<E: Engine> Drop for Channel<E> {
     fn drop(&mut self) {
-        let mut state = self.conn.lock();
-        let _ = state.engine.channel(self.id).close();
-        if let Some(mut slot) = state.channels.remove(&self.id) {
-            slot.wake_all();
-        }
-        state.wake_driver();
+        release(&self.conn, self.id);
     }
 }
 
 impl<E: Engine> std::fmt::Debug for Channel<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Channel").field("id", &self.id).finish()
-    }
-}
-
-impl<E: Engine> std::fmt::Debug for ChannelStderr<E> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChannelStderr")
-            .field("id", &self.id)
-            .finish()
-    }
-}
-
-impl<E: Engine> AsyncRead for Channel<E> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        let id = self.id;
-        self.conn.lock().poll_read_into(id, false, cx, buf)
-    }
-}
-
-impl<E: Engine> AsyncRead for ChannelStderr<E> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        let id = self.id;
-        self.conn.lock().poll_read_into(id, true, cx, buf)
-    }
-}
-
-impl<E: Engine> AsyncWrite for Channel<E> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let id = self.id;
-        self.conn.lock().poll_write_from(id, false, cx, buf)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        // Written bytes are in the engine's queue; the driver sends them as the
-        // peer's window allows, and EOF or CLOSE go out after them.
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        // A channel already closing has nothing more to say.
-        let _ = self.write_eof();
-        Poll::Ready(Ok(()))
-    }
-}
-
-/// Writes stderr extended data (a server's side of a session, mostly); flushing is
-/// immediate and closing does nothing: EOF covers both streams and is the
-/// [`Channel`]'s to send.
-impl<E: Engine> AsyncWrite for ChannelStderr<E> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let id = self.id;
-        self.conn.lock().poll_write_from(id, true, cx, buf)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
     }
 }

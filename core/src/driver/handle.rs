@@ -141,24 +141,37 @@ impl<E: Engine> Connection<E> {
         self.shared.lock().runtime.clone()
     }
 
+    /// The shared state, for handles that must not keep the connection open.
+    pub(crate) fn shared(&self) -> &Arc<Shared<E>> {
+        &self.shared
+    }
+
     /// Waits until `ready` returns a value, or the connection ends.
     pub(crate) async fn wait_until<T>(
         &self,
-        mut ready: impl FnMut(&mut super::state::State<E>) -> Option<T>,
+        ready: impl FnMut(&mut super::state::State<E>) -> Option<T>,
     ) -> Result<T, ConnectionError> {
-        poll_fn(|cx| {
-            let mut state = self.shared.lock();
-            if let Some(value) = ready(&mut state) {
-                return Poll::Ready(Ok(value));
-            }
-            if let Some(error) = &state.closed {
-                return Poll::Ready(Err(error.clone()));
-            }
-            state.watch(cx.waker());
-            Poll::Pending
-        })
-        .await
+        wait_on(&self.shared, ready).await
     }
+}
+
+/// Waits until `ready` returns a value, or the connection ends.
+pub(crate) async fn wait_on<E: Engine, T>(
+    shared: &Shared<E>,
+    mut ready: impl FnMut(&mut super::state::State<E>) -> Option<T>,
+) -> Result<T, ConnectionError> {
+    poll_fn(|cx| {
+        let mut state = shared.lock();
+        if let Some(value) = ready(&mut state) {
+            return Poll::Ready(Ok(value));
+        }
+        if let Some(error) = &state.closed {
+            return Poll::Ready(Err(error.clone()));
+        }
+        state.watch(cx.waker());
+        Poll::Pending
+    })
+    .await
 }
 
 impl<E: Engine> Clone for Connection<E> {

@@ -151,6 +151,95 @@
 //!     }
 //! }
 //! ```
+//!
+//! # Serving channels
+//!
+//! The peer's channel opens, channel requests and global requests wait in bounded
+//! queues until the application takes them: [`Connection::accept_channel`] hands
+//! out each open as an [`IncomingChannel`] (accept it for a [`Channel`], or
+//! reject it), [`Channel::requests`] each request on a channel as an
+//! [`IncomingRequest`], [`Connection::accept_global_request`] each global request
+//! as an [`IncomingGlobalRequest`]. Dropping any of them refuses it. Past the
+//! bounds ([`MAX_PENDING_OPENS`], [`MAX_PENDING_REQUESTS`],
+//! [`MAX_PENDING_GLOBAL_REQUESTS`]) the driver refuses by itself, so a slow
+//! application never stalls the connection: the driver keeps reading, rekeying and
+//! answering keepalives. Answers to requests go out in the order the requests
+//! came (RFC 4254 §4, §5.4), so answer each promptly.
+//!
+//! A client is offered only what a server may open towards it (forwarded
+//! connections, agent and X11 channels); `session`, `direct-tcpip` and
+//! `direct-streamlocal@openssh.com` opens are refused at once, as OpenSSH does.
+//!
+//! A server's accept loop, its sessions' requests and a command's output:
+//!
+//! ```no_run
+//! use std::future::poll_fn;
+//! use std::pin::Pin;
+//! use std::sync::Arc;
+//! use futures_io::AsyncWrite;
+//! use sansh_core::ServerConnection;
+//! use sansh_core::driver::{
+//!     Channel, ChannelKind, ChannelRequest, Listener, OpenFailureReason, Runtime,
+//! };
+//!
+//! async fn serve(listener: Listener, runtime: Arc<dyn Runtime>) {
+//!     while let Some((conn, _peer)) = listener.accept().await {
+//!         let tasks = runtime.clone();
+//!         runtime.spawn(Box::pin(async move {
+//!             // Channels come once the client has logged in; None when it leaves.
+//!             while let Some(incoming) = conn.accept_channel().await {
+//!                 if incoming.kind() != &ChannelKind::Session {
+//!                     incoming.reject(OpenFailureReason::AdministrativelyProhibited, "no");
+//!                     continue;
+//!                 }
+//!                 if let Ok(channel) = incoming.accept() {
+//!                     tasks.spawn(Box::pin(session(channel)));
+//!                 }
+//!             }
+//!         }));
+//!     }
+//! }
+//!
+//! async fn session(mut channel: Channel<ServerConnection>) {
+//!     let requests = channel.requests();
+//!     while let Some(request) = requests.next().await {
+//!         match request.request().clone() {
+//!             // A terminal and variables for the command to come.
+//!             ChannelRequest::Pty(pty) => {
+//!                 println!("{} {}x{}", pty.term, pty.cols, pty.rows);
+//!                 request.accept();
+//!             }
+//!             ChannelRequest::Env { .. } => request.accept(),
+//!             ChannelRequest::Exec { command } => {
+//!                 request.accept();
+//!                 let reply = format!("ran {}\n", String::from_utf8_lossy(&command));
+//!                 let _ = write_all(&mut channel, reply.as_bytes()).await;
+//!                 let _ = write_all(&mut channel.stderr(), b"no errors\n").await;
+//!                 let _ = channel.send_exit_status(0);
+//!                 break; // dropping the channel sends EOF and CLOSE after the data
+//!             }
+//!             // Signals, window changes: a real server passes them on.
+//!             _ => request.reject(),
+//!         }
+//!     }
+//! }
+//!
+//! async fn write_all(out: &mut (impl AsyncWrite + Unpin), mut data: &[u8]) -> std::io::Result<()> {
+//!     while !data.is_empty() {
+//!         let n = poll_fn(|cx| Pin::new(&mut *out).poll_write(cx, data)).await?;
+//!         data = &data[n..];
+//!     }
+//!     Ok(())
+//! }
+//! ```
+//!
+//! For a command running on in another task, [`Channel::split`] gives a
+//! [`ChannelReader`] (its stdin) and a [`ChannelWriter`] (its stdout; closing it
+//! sends EOF, and it reports the exit status too); the channel closes once every
+//! handle on it is dropped. [`Connection::open_channel`] and
+//! [`Connection::global_request`] go the other way: a server opens
+//! `forwarded-tcpip` channels, a client asks for `tcpip-forward` and gets a
+//! [`GlobalReply`].
 
 mod agent;
 mod authenticate;
@@ -160,27 +249,40 @@ mod connect;
 mod driver;
 mod engine;
 mod error;
+mod global;
 mod handle;
 mod handler;
+mod incoming;
 mod listener;
 mod login;
+mod requests;
 mod runtime;
 mod server_auth;
 mod session;
 mod state;
+mod stream;
 
+/// The channel and request types the driver's API speaks, from [`crate::channel`].
+pub use crate::channel::{
+    ChannelId, ChannelKind, ChannelRequest, GlobalRequest, OpenFailureReason, PtyRequest,
+    TerminalMode, TerminalModes,
+};
 pub use agent::{AgentClient, AgentClientError, SSH_AUTH_SOCK};
 pub use authenticate::{AuthFailed, connect_and_authenticate};
-pub use channel::{Channel, ChannelError, ChannelStderr, ExitSignal};
+pub use channel::{Channel, ChannelError, ExitSignal, MAX_PENDING_REQUESTS};
 pub use connect::{accept_engine, accept_with, connect_engine, connect_with, dial};
 pub use engine::Engine;
 pub use error::ConnectError;
+pub use global::{GlobalReply, IncomingGlobalRequest, MAX_PENDING_GLOBAL_REQUESTS};
 pub use handle::Connection;
 pub use handler::{AuthDecision, ClientHandler, ServerHandler};
+pub use incoming::{IncomingChannel, MAX_PENDING_OPENS};
 pub use listener::{Acceptor, DEFAULT_BACKLOG, Listener, listen_with};
 pub use login::{DEFAULT_IDENTITY_FILES, DEFAULT_PASSWORD_PROMPTS, Login};
+pub use requests::{ChannelRequests, IncomingRequest};
 pub use runtime::{AsyncTimer, BoxFuture, ByteStream, Runtime, StreamFuture};
 pub use session::RunOutput;
+pub use stream::{ChannelReader, ChannelStderr, ChannelWriter};
 
 #[cfg(test)]
 mod tests;

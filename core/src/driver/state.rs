@@ -6,10 +6,11 @@ use std::task::Waker;
 
 use super::channel::ChannelSlot;
 use super::engine::Engine;
+use super::global::{GlobalReplies, GlobalReply};
 use super::handler::{AuthDecision, Handler};
 use super::runtime::Runtime;
 use crate::auth::{AuthRequest, AuthenticatedUser};
-use crate::channel::ChannelId;
+use crate::channel::{ChannelId, ChannelOpenDecision, GlobalRequestDecision};
 use crate::error::{ConnectionError, DisconnectReason};
 use crate::event::{Event, HostKeyDecision};
 
@@ -48,6 +49,14 @@ pub(crate) struct State<E> {
     pub(crate) authenticated: Option<AuthenticatedUser>,
     /// The channels handles hold: their wakers and what the peer reported.
     pub(crate) channels: HashMap<ChannelId, ChannelSlot>,
+    /// The peer's channel opens waiting for `accept_channel` (bounded).
+    pub(crate) incoming_opens: VecDeque<ChannelOpenDecision>,
+    /// The peer's global requests waiting for `accept_global_request` (bounded),
+    /// queued only once the application serves them.
+    pub(crate) incoming_globals: VecDeque<GlobalRequestDecision>,
+    pub(crate) serving_globals: bool,
+    /// Replies to our global requests, until their waiters collect them.
+    pub(crate) global_replies: GlobalReplies,
     /// Bytes the driver could not write to the stream yet.
     backlog: usize,
     /// Channel writers waiting for the backlog to drain below the high-water mark.
@@ -87,6 +96,10 @@ impl<E: Engine> Shared<E> {
                 auth_questions: 0,
                 authenticated: None,
                 channels: HashMap::new(),
+                incoming_opens: VecDeque::new(),
+                incoming_globals: VecDeque::new(),
+                serving_globals: false,
+                global_replies: GlobalReplies::default(),
                 backlog: 0,
                 backlog_waiters: Vec::new(),
                 #[cfg(test)]
@@ -106,6 +119,11 @@ impl<E: Engine> Shared<E> {
 }
 
 impl<E: Engine> State<E> {
+    /// True on a server's connection.
+    pub(crate) fn is_server(&self) -> bool {
+        matches!(self.handler, Handler::Server(_))
+    }
+
     /// Registers the driver's waker.
     pub(crate) fn set_driver_waker(&mut self, waker: &Waker) {
         match &mut self.driver {
@@ -209,11 +227,27 @@ impl<E: Engine> State<E> {
                     self.auth_events.push_back(event);
                     self.wake_watchers();
                 }
+                Event::ChannelOpenRequest(decision) => self.on_open_request(decision),
+                Event::GlobalRequest(decision) => self.on_global_request(decision),
+                Event::GlobalRequestResult {
+                    success,
+                    bound_port,
+                    data,
+                } => self.on_global_reply(GlobalReply {
+                    success,
+                    bound_port,
+                    data,
+                }),
                 Event::Closed(error) => {
                     self.closed.get_or_insert(error);
                     // A decision still out can no longer be answered.
                     self.host_key = None;
                     self.auth_request = None;
+                    self.incoming_opens.clear();
+                    self.incoming_globals.clear();
+                    for slot in self.channels.values_mut() {
+                        slot.requests.clear();
+                    }
                     self.wake_watchers();
                     self.wake_all_channels();
                 }

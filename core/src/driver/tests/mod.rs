@@ -8,6 +8,7 @@ mod dial;
 mod duplex;
 mod executor;
 mod listener;
+mod server;
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::*;
-use crate::channel::{ChannelKind, GlobalRequest, OpenFailureReason};
+use crate::channel::{ChannelKind, GlobalRequest};
 use crate::error::TimerKind;
 
 fn results(seen: &mut Observed) -> Vec<(bool, Option<u32>)> {
@@ -178,10 +178,9 @@ fn a_dropped_global_decision_is_answered_failure() {
 }
 
 #[test]
-fn after_no_more_sessions_the_server_refuses_sessions() {
+fn after_no_more_sessions_other_channel_kinds_still_reach_the_server() {
     let mut pair = connected(67);
     pair.client.channels().no_more_sessions().unwrap();
-    pair.client.channels().open_session().unwrap();
     let tcp = ChannelKind::DirectTcpip {
         host: "localhost".into(),
         port: 80,
@@ -190,21 +189,26 @@ fn after_no_more_sessions_the_server_refuses_sessions() {
     };
     pair.client.channels().open(tcp).unwrap();
     pair.drive();
-    assert!(saw(&pair.client_seen, |e| matches!(
-        e,
-        Event::ChannelOpenFailed {
-            reason: OpenFailureReason::AdministrativelyProhibited,
-            ..
-        }
-    )));
     let opens = open_requests(&mut pair.server_seen);
-    assert_eq!(
-        opens.len(),
-        1,
-        "only the forwarding reached the application"
-    );
+    assert_eq!(opens.len(), 1);
     assert_eq!(opens[0].kind().name(), "direct-tcpip");
     assert!(global_requests(&mut pair.server_seen).is_empty());
+    assert_eq!(pair.server_seen.closed(), None);
+}
+
+#[test]
+fn a_session_opened_after_no_more_sessions_disconnects_the_client() {
+    let mut pair = connected(67);
+    pair.client.channels().no_more_sessions().unwrap();
+    pair.client.channels().open_session().unwrap();
+    pair.drive();
+    assert_eq!(
+        pair.server_seen.closed(),
+        Some(&crate::error::ConnectionError::PeerMisbehaved(
+            crate::error::PeerMisbehaved::SessionAfterNoMoreSessions
+        ))
+    );
+    assert!(open_requests(&mut pair.server_seen).is_empty());
 }
 
 #[test]
