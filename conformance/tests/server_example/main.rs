@@ -44,7 +44,7 @@ fn password_login_through_askpass_runs_a_command() {
             "PreferredAuthentications=password",
             "NumberOfPasswordPrompts=1",
         ],
-        &[],
+        &["-v"],
         &["echo in as $USER"],
     );
     ssh.env("SSH_ASKPASS", &askpass)
@@ -94,7 +94,7 @@ fn variables_from_send_env_and_set_env_reach_the_command() {
 #[test]
 fn a_command_killed_by_a_signal_is_reported_to_ssh() {
     let server = Server::start(&[]);
-    let out = run(server.ssh(&[], &[], &["kill -TERM $$"]), b"");
+    let out = run(server.ssh(&[], &["-v"], &["kill -TERM $$"]), b"");
     // OpenSSH's client has no exit status to give for a signal: it logs the
     // request and exits 255.
     assert_eq!(out.code(), Some(255), "{out:?}\n{}", server.log());
@@ -234,7 +234,7 @@ fn algorithm_flags_choose_what_ssh_negotiates() {
         "--macs",
         "hmac-sha2-256",
     ]);
-    let out = run(server.ssh(&[], &[], &["echo ok"]), b"");
+    let out = run(server.ssh(&[], &["-v"], &["echo ok"]), b"");
     assert_eq!(out.code(), Some(0), "{out:?}\n{}", server.log());
     assert_eq!(out.stdout_text(), "ok\n");
     assert!(

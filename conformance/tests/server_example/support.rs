@@ -181,15 +181,16 @@ impl Server {
         self.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// `ssh -v` to the server as the current user with the client key, the server's
+    /// `ssh` to the server as the current user with the client key, the server's
     /// host key checked strictly, isolated from the machine's configuration and
     /// agent. `options` come first (ssh keeps the first value it sees); `args` go
-    /// before the destination, `remote` after it.
+    /// before the destination (`-v` where a test reads ssh's log), `remote` after
+    /// it.
     pub(crate) fn ssh(&self, options: &[&str], args: &[&str], remote: &[&str]) -> Command {
         let mut command = SSH
             .command()
             .expect("OpenSSH's ssh (install openssh-client)");
-        command.args(["-v", "-F", "/dev/null"]);
+        command.args(["-F", "/dev/null"]);
         let identity = format!("IdentityFile={}", self.identity.display());
         let known_hosts = format!("UserKnownHostsFile={}", self.known_hosts.display());
         let defaults = [

@@ -38,6 +38,7 @@ mod host_keys;
 mod process;
 mod pty;
 mod pump;
+mod session;
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -45,13 +46,15 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use sansh_tokio::core::auth::AuthMethod;
-use sansh_tokio::core::driver::{Engine, accept_engine};
+use sansh_tokio::core::channel::{ChannelKind, OpenFailureReason};
+use sansh_tokio::core::driver::{Connection, Engine, accept_engine};
 use sansh_tokio::{Compat, ServerConfig, ServerConnection, TokioRuntime};
 use tokio::net::{TcpListener, TcpStream};
 
 use account::Account;
 use args::{Args, PasswordArg};
 use auth::{ConnectionAuth, Credentials, KeyGrants, SystemClock};
+use session::SessionContext;
 
 /// What every connection shares.
 struct Server {
@@ -180,7 +183,40 @@ async fn serve(server: Arc<Server>, stream: TcpStream, peer: SocketAddr, local: 
         Ok(connection) => connection,
         Err(error) => return eprintln!("{peer}: handshake failed: {error}"),
     };
-    let why = connection.closed().await;
-    let _ = (local, grants, &server.account);
-    eprintln!("{peer}: closed: {why}");
+    let Ok(user) = connection.authenticated().await else {
+        return;
+    };
+    let context = Arc::new(SessionContext {
+        account: server.account.clone(),
+        permissions: user.permissions,
+        peer,
+        local,
+    });
+    serve_channels(&connection, &context, &grants).await;
+    eprintln!("{peer}: closed: {}", connection.closed().await);
+}
+
+/// Answers the client's channel opens: sessions are served, each on its own task;
+/// other kinds are refused (port forwarding slots in here, checking the key's
+/// `permitopen=` in `grants`).
+async fn serve_channels(
+    connection: &Connection<ServerConnection>,
+    context: &Arc<SessionContext>,
+    grants: &KeyGrants,
+) {
+    let _ = grants;
+    while let Some(incoming) = connection.accept_channel().await {
+        match incoming.kind() {
+            ChannelKind::Session => match incoming.accept() {
+                Ok(channel) => {
+                    tokio::spawn(session::serve(channel, context.clone()));
+                }
+                Err(error) => eprintln!("{}: cannot accept a session: {error}", context.peer),
+            },
+            _ => incoming.reject(
+                OpenFailureReason::AdministrativelyProhibited,
+                "this server only serves sessions",
+            ),
+        }
+    }
 }
