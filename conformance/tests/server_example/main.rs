@@ -6,6 +6,7 @@
 //! The example is built in this test's profile; the bulk test sends 1 GiB through
 //! an optimised build and 64 MiB through a debug one.
 
+mod driver_client;
 mod support;
 
 use std::io::{Read, Write};

@@ -180,16 +180,15 @@ fn apply_modes(termios: &mut Termios, modes: &TerminalModes) {
             Some(Setting::Local(bit)) => termios.local_modes.set(bit, on),
             Some(Setting::Output(bit)) => termios.output_modes.set(bit, on),
             Some(Setting::Control(bit)) => termios.control_modes.set(bit, on),
-            Some(Setting::CharSize(size)) => {
-                if on {
-                    termios.control_modes.remove(ControlModes::CSIZE);
-                    termios.control_modes.insert(size);
-                }
+            // Zero for a size clears nothing: some other size is then in force.
+            Some(Setting::CharSize(size)) if on => {
+                termios.control_modes.remove(ControlModes::CSIZE);
+                termios.control_modes.insert(size);
             }
             // A speed the system cannot set leaves the default.
             Some(Setting::InputSpeed) => drop(termios.set_input_speed(value)),
             Some(Setting::OutputSpeed) => drop(termios.set_output_speed(value)),
-            None => {}
+            Some(Setting::CharSize(_)) | None => {}
         }
     }
 }
