@@ -30,6 +30,14 @@
 //! | `account` | the user sessions run as |
 //! | `process` | spawning the command or shell, env, signals, exit reports |
 //! | `pty` | pty pairs, terminal modes, window size |
+//! | `pump` | the process's stdin, stdout and stderr to and from the channel |
+//! | `session` | a session channel's requests, start and exit report |
+//!
+//! Each connection has its own [`ServerHandler`](sansh_tokio::ServerHandler)
+//! ([`ConnectionAuth`]), which knows the client's address for `from=`; so the
+//! accept loop is this example's (a tokio `TcpListener` and
+//! [`accept_engine`]) rather than [`sansh_tokio::listen`], whose one handler
+//! serves every client.
 
 mod account;
 mod args;
