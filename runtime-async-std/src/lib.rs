@@ -14,7 +14,9 @@
 //! clean disconnect) as a client and as a server, and user authentication
 //! ([`Login`], [`Connection::authenticate`], server verdicts through
 //! [`ServerHandler`]), with ssh-agent keys over this runtime's Unix sockets.
-//! Channels come with the next layer.
+//! Channels both ways: a client's sessions ([`Connection::open_session`],
+//! [`Connection::run`]), a server's ([`Connection::accept_channel`], each
+//! [`Channel`]'s requests), and global requests.
 //!
 //! ```no_run
 //! use sansh_async_std::{ClientConfig, ClientHandler, connect};

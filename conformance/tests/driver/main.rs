@@ -8,6 +8,7 @@ mod auth;
 mod peers;
 mod runtimes;
 mod scenarios;
+mod server_session;
 mod session;
 mod support;
 
@@ -33,4 +34,12 @@ runtimes::on_every_runtime!(
     a_command_killed_by_a_signal_on_sshd_reports_it,
     shell_on_a_pty_on_sshd_runs_typed_commands,
     sftp_subsystem_on_sshd_answers_init_with_its_version,
+    openssh_ssh_runs_a_command_on_our_server,
+    openssh_ssh_exits_with_the_status_our_server_reports,
+    openssh_ssh_reports_a_command_killed_by_a_signal,
+    openssh_ssh_keeps_our_servers_stdout_and_stderr_apart,
+    openssh_ssh_sends_env_requests_our_server_receives,
+    openssh_ssh_tt_sends_a_pty_request_with_its_terminal_modes,
+    eight_mib_through_cat_on_our_server_come_back_intact,
+    twenty_concurrent_ssh_sessions_on_our_server,
 );

@@ -15,6 +15,7 @@ use sansh_core::{ClientConfig, ServerConfig, ServerConnection, TransportConfig};
 
 pub(crate) use crate::auth::*;
 use crate::runtimes::TestRuntime;
+pub(crate) use crate::server_session::*;
 pub(crate) use crate::session::*;
 use crate::support::*;
 

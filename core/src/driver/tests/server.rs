@@ -14,7 +14,8 @@ use crate::auth::AuthMethod;
 use crate::channel::{ChannelKind, ChannelRequest, GlobalRequest, OpenFailureReason, PtyRequest};
 use crate::config::ServerConfig;
 use crate::driver::{
-    AuthDecision, Channel, ChannelError, ChannelRequests, ExitSignal, Login, MAX_PENDING_OPENS,
+    AuthDecision, Channel, ChannelError, ChannelRequests, ExitSignal, Login,
+    MAX_PENDING_GLOBAL_REQUESTS, MAX_PENDING_OPENS, MAX_PENDING_REQUESTS,
 };
 use crate::error::{ConnectionError, PeerMisbehaved};
 
@@ -496,5 +497,86 @@ fn a_session_after_no_more_sessions_gets_the_client_disconnected() {
             server.closed().await,
             ConnectionError::PeerMisbehaved(PeerMisbehaved::SessionAfterNoMoreSessions)
         );
+    });
+}
+
+#[test]
+fn requests_past_the_channel_bound_are_answered_failure_after_the_queued_ones() {
+    let rt = TestRuntime::new();
+    rt.block_on(async {
+        let (client, server) = logged_in(&rt).await;
+        let acceptor = server.clone();
+        let accepted = spawn_join(&rt, async move {
+            acceptor.accept_channel().await.unwrap().accept().unwrap()
+        });
+        let channel = client.open_session().await.unwrap();
+        let served = accepted.join().await;
+        {
+            let mut state = client.lock();
+            for i in 0..=MAX_PENDING_REQUESTS {
+                let name = format!("V{i}");
+                let mut engine_channel = state.engine.channel(channel.id());
+                engine_channel.request_env(&name, "x", true).unwrap();
+            }
+            state.wake_driver();
+        }
+        // The virtual clock moves only once every task is idle: all have arrived.
+        rt.sleep(Duration::from_secs(1)).await;
+        let queued = server.lock().channels[&served.id()].requests.len();
+        assert_eq!(queued, MAX_PENDING_REQUESTS);
+        let requests = served.requests();
+        for _ in 0..MAX_PENDING_REQUESTS {
+            requests.next().await.unwrap().accept();
+        }
+        let id = channel.id();
+        until(|| client.lock().channels[&id].replies == MAX_PENDING_REQUESTS as u64 + 1).await;
+        assert!(
+            !client.lock().channels[&id].last_reply,
+            "the one past the bound failed"
+        );
+    });
+}
+
+#[test]
+fn global_requests_past_the_bound_are_refused() {
+    let rt = TestRuntime::new();
+    rt.block_on(async {
+        let (client, server) = logged_in(&rt).await;
+        let acceptor = server.clone();
+        let first = spawn_join(&rt, async move { acceptor.accept_global_request().await });
+        let forward = |port: u32| GlobalRequest::TcpipForward {
+            address: "localhost".into(),
+            port,
+        };
+        let mut replies = Vec::new();
+        let requester = client.clone();
+        let request = forward(1);
+        replies.push(spawn_join(&rt, async move {
+            requester.global_request(request).await.unwrap()
+        }));
+        let first = first.join().await.unwrap();
+        for port in 0..=MAX_PENDING_GLOBAL_REQUESTS {
+            let requester = client.clone();
+            let request = forward(port as u32 + 2);
+            replies.push(spawn_join(&rt, async move {
+                requester.global_request(request).await.unwrap()
+            }));
+        }
+        // The virtual clock moves only once every task is idle: all have arrived.
+        rt.sleep(Duration::from_secs(1)).await;
+        assert_eq!(
+            server.lock().incoming_globals.len(),
+            MAX_PENDING_GLOBAL_REQUESTS
+        );
+        first.accept(None);
+        for _ in 0..MAX_PENDING_GLOBAL_REQUESTS {
+            server.accept_global_request().await.unwrap().accept(None);
+        }
+        let mut successes = Vec::new();
+        for reply in replies {
+            successes.push(reply.join().await.success);
+        }
+        let refused: Vec<usize> = (0..successes.len()).filter(|i| !successes[*i]).collect();
+        assert_eq!(refused, [MAX_PENDING_GLOBAL_REQUESTS + 1]);
     });
 }
