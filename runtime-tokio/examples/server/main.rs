@@ -22,6 +22,11 @@
 //! `expiry-time=`, `command=` (the client's command in `SSH_ORIGINAL_COMMAND`),
 //! `no-pty`, `restrict`, and `cert-authority` lines for user certificates.
 //!
+//! Linux only, with no unsafe code: programs start through coreutils'
+//! `env --default-signal` (every signal at its default, as sshd leaves them) and,
+//! on a pty, util-linux's `setsid --ctty` (which makes the pty the controlling
+//! terminal of a new session).
+//!
 //! | module | what it does |
 //! |---|---|
 //! | `args` | the command line (clap) |
