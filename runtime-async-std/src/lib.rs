@@ -58,7 +58,6 @@ use sansh_core::driver::{
 };
 
 pub use sansh_core as core;
-pub use sansh_core::driver::{forward, sftp};
 pub use sansh_core::driver::{
     AuthDecision, AuthFailed, Channel, ChannelError, ChannelKind, ChannelReader, ChannelRequest,
     ChannelRequests, ChannelStderr, ChannelWriter, ClientHandler, ConnectError, Connection,
@@ -66,6 +65,7 @@ pub use sansh_core::driver::{
     IncomingRequest, Listener, Login, OpenFailureReason, PtyRequest, RunOutput, Runtime,
     ServerHandler,
 };
+pub use sansh_core::driver::{forward, sftp};
 pub use sansh_core::{ClientConfig, ClientConnection, ServerConfig, ServerConnection};
 
 /// How long [`connect`] waits for each address (and for name resolution).

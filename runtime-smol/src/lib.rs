@@ -53,7 +53,6 @@ use smol::Timer;
 use smol::net::{AsyncToSocketAddrs, TcpListener, TcpStream};
 
 pub use sansh_core as core;
-pub use sansh_core::driver::{forward, sftp};
 pub use sansh_core::driver::{
     AuthDecision, AuthFailed, Channel, ChannelError, ChannelKind, ChannelReader, ChannelRequest,
     ChannelRequests, ChannelStderr, ChannelWriter, ClientHandler, ConnectError, Connection,
@@ -61,6 +60,7 @@ pub use sansh_core::driver::{
     IncomingRequest, Listener, Login, OpenFailureReason, PtyRequest, RunOutput, Runtime,
     ServerHandler,
 };
+pub use sansh_core::driver::{forward, sftp};
 pub use sansh_core::{ClientConfig, ClientConnection, ServerConfig, ServerConnection};
 
 /// How long [`connect`] waits for each address (and for name resolution).

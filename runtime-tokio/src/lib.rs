@@ -54,7 +54,6 @@ use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 
 pub use compat::Compat;
 pub use sansh_core as core;
-pub use sansh_core::driver::{forward, sftp};
 pub use sansh_core::driver::{
     AuthDecision, AuthFailed, Channel, ChannelError, ChannelKind, ChannelReader, ChannelRequest,
     ChannelRequests, ChannelStderr, ChannelWriter, ClientHandler, ConnectError, Connection,
@@ -62,6 +61,7 @@ pub use sansh_core::driver::{
     IncomingRequest, Listener, Login, OpenFailureReason, PtyRequest, RunOutput, Runtime,
     ServerHandler,
 };
+pub use sansh_core::driver::{forward, sftp};
 pub use sansh_core::{ClientConfig, ClientConnection, ServerConfig, ServerConnection};
 
 /// How long [`connect`] waits for each address (and for name resolution).

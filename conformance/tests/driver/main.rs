@@ -2,9 +2,9 @@
 //! one scenario list ([`scenarios`]), run on every runtime ([`runtimes`]).
 
 mod auth;
+mod bulk;
 mod forwarding;
 mod forwarding_ssh;
-mod bulk;
 mod keepalive;
 mod many;
 mod our_server;
@@ -17,8 +17,8 @@ mod runtimes;
 mod scenarios;
 mod server_session;
 mod session;
-mod sftp_server;
 mod sftp;
+mod sftp_server;
 mod support;
 mod terminal_signals;
 

@@ -282,9 +282,9 @@ mod requests;
 mod runtime;
 mod server_auth;
 mod session;
+pub mod sftp;
 #[cfg(unix)]
 pub mod sftp_server;
-pub mod sftp;
 mod state;
 mod stream;
 

@@ -139,9 +139,9 @@ fn read_from_terminal(
     prompt: &str,
     question: Question,
 ) -> io::Result<Option<Zeroizing<String>>> {
-    tty.write_all(prompt.as_bytes())?;
-    tty.flush()?;
     if question == Question::Echoed {
+        tty.write_all(prompt.as_bytes())?;
+        tty.flush()?;
         return read_line(&mut tty);
     }
     let saved = tcgetattr(&tty)?;
@@ -158,7 +158,11 @@ fn read_from_terminal(
         kill: saved.special_codes[SpecialCodeIndex::VKILL],
         eof: saved.special_codes[SpecialCodeIndex::VEOF],
     };
-    let answer = read_secret(&mut tty, keys);
+    // The prompt only once echo is off: nothing typed after it is ever shown.
+    let answer = tty
+        .write_all(prompt.as_bytes())
+        .and_then(|()| tty.flush())
+        .and_then(|()| read_secret(&mut tty, keys));
     tcsetattr(&tty, OptionalActions::Drain, &saved)?;
     // The newline the user typed was not echoed.
     let _ = tty.write_all(b"\n");

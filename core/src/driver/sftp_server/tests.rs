@@ -517,13 +517,9 @@ fn a_symlink_swapped_in_mid_walk_is_still_contained() {
                 }
             })
         };
-        let mut seen_inside = 0;
         for _ in 0..3000 {
             match read_all(fs, "/a/secret") {
-                Ok(data) => {
-                    assert_eq!(data, b"inside");
-                    seen_inside += 1;
-                }
+                Ok(data) => assert_eq!(data, b"inside"),
                 Err(e) => assert_eq!(e.code, StatusCode::NoSuchFile, "{e:?}"),
             }
             let r = fs.setstat(
@@ -534,7 +530,9 @@ fn a_symlink_swapped_in_mid_walk_is_still_contained() {
         }
         stop.store(true, Ordering::SeqCst);
         swapper.join().unwrap();
-        assert!(seen_inside > 0);
+        // How often a read won the race depends on the scheduler; once the swapper
+        // has stopped (each cycle ends with `a` the real directory) it must succeed.
+        assert_eq!(read_all(fs, "/a/secret").unwrap(), b"inside");
         let secret = fx.outside().join("secret");
         assert_ne!(
             fs::metadata(secret).unwrap().permissions().mode() & 0o777,
