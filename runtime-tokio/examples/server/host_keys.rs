@@ -1,0 +1,40 @@
+//! Host keys: read from private key files, or one Ed25519 key made for this run.
+
+use std::path::PathBuf;
+
+use sansh_tokio::core::crypto::SystemRandom;
+use sansh_tokio::core::keys::{KeyType, PrivateKey};
+
+/// Reads each file as a private key in any format `PrivateKey::from_pem` knows
+/// (OpenSSH, PKCS#8, PKCS#1, SEC1), unencrypted: a server cannot ask for a
+/// passphrase. With no files, generates an Ed25519 key that lives as long as the
+/// process (clients see a new host key each run).
+pub(crate) fn load(files: &[PathBuf]) -> Result<Vec<PrivateKey>, String> {
+    if files.is_empty() {
+        let key = PrivateKey::generate(KeyType::Ed25519, None, &mut SystemRandom)
+            .map_err(|e| format!("cannot generate a host key: {e}"))?;
+        return Ok(vec![key]);
+    }
+    files
+        .iter()
+        .map(|path| {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            PrivateKey::from_pem(&text, None).map_err(|e| format!("{}: {e}", path.display()))
+        })
+        .collect()
+}
+
+/// One line per key, as `ssh-keygen -l` shows it: type and SHA-256 fingerprint.
+pub(crate) fn describe(keys: &[PrivateKey]) -> Vec<String> {
+    keys.iter()
+        .map(|key| {
+            let public = key.public_key();
+            format!(
+                "host key {} {}",
+                public.key_type().name(),
+                public.fingerprint_sha256()
+            )
+        })
+        .collect()
+}
