@@ -55,6 +55,7 @@ use async_std::net::{TcpListener, TcpStream, ToSocketAddrs};
 use sansh_core::driver::{Acceptor, AsyncTimer, BlockingTask, BoxFuture, ByteStream, StreamFuture};
 
 pub use sansh_core as core;
+pub use sansh_core::driver::sftp;
 pub use sansh_core::driver::{
     AuthDecision, AuthFailed, Channel, ChannelError, ChannelKind, ChannelReader, ChannelRequest,
     ChannelRequests, ChannelStderr, ChannelWriter, ClientHandler, ConnectError, Connection,

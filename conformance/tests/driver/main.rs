@@ -11,6 +11,7 @@ mod scenarios;
 mod server_session;
 mod session;
 mod sftp_server;
+mod sftp;
 mod support;
 
 runtimes::on_every_runtime!(
@@ -43,4 +44,8 @@ runtimes::on_every_runtime!(
     openssh_ssh_tt_sends_a_pty_request_with_its_terminal_modes,
     eight_mib_through_cat_on_our_server_come_back_intact,
     twenty_concurrent_ssh_sessions_on_our_server,
+    sftp_client_runs_every_path_method_against_sshd,
+    sftp_client_files_read_write_and_seek_on_sshd,
+    sftp_client_puts_and_gets_64_mib_through_sshd_intact,
+    sftp_client_errors_carry_status_codes_from_sshd,
 );

@@ -17,6 +17,7 @@ pub(crate) use crate::auth::*;
 use crate::runtimes::TestRuntime;
 pub(crate) use crate::server_session::*;
 pub(crate) use crate::session::*;
+pub(crate) use crate::sftp::*;
 use crate::support::*;
 
 /// Our client through the driver against sshd: the key exchange completes, the

@@ -128,6 +128,14 @@
 //! # }
 //! ```
 //!
+//! # SFTP
+//!
+//! [`Connection::start_sftp_client`] opens a session with the `sftp` subsystem and
+//! runs the SFTP client engine over it in a task of its own; [`sftp::SftpClient`]
+//! has the path operations, pipelined transfers (`get`, `put`, `copy` and their
+//! recursive and glob forms) and files that are async readers, writers and seekers.
+//! See [`sftp`].
+//!
 //! [`AsyncRead`]: futures_io::AsyncRead
 //! [`AsyncWrite`]: futures_io::AsyncWrite
 //!
@@ -268,6 +276,7 @@ mod requests;
 mod runtime;
 mod server_auth;
 mod session;
+pub mod sftp;
 #[cfg(unix)]
 pub mod sftp_server;
 mod state;

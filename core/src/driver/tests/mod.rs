@@ -5,8 +5,8 @@ mod auth;
 mod channel;
 mod connection;
 mod dial;
-mod duplex;
-mod executor;
+pub(crate) mod duplex;
+pub(crate) mod executor;
 mod listener;
 mod server;
 

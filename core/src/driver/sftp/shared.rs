@@ -1,0 +1,459 @@
+//! The state an SFTP session's handles share with its task, the task that pumps the
+//! engine over the byte stream, and [`Pending`], one request waiting for its reply.
+//!
+//! The task owns the stream; the engine sits behind a mutex. A handle locks, sends
+//! its request through the engine and keeps the request id; the task feeds the
+//! stream's bytes to the engine and drops each response in its request's slot,
+//! waking whoever waits there. Nothing queues between them: a handle that finds the
+//! engine's in-flight cap reached, or too many bytes unwritten, waits for a response
+//! to make room.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+
+use futures_io::{AsyncRead, AsyncWrite};
+
+use super::error::SftpClientError;
+use crate::driver::runtime::{ByteStream, Runtime};
+use crate::sftp::{
+    ClientEvent, Reply, Request, RequestError, SessionError, SftpClient as Engine, SftpError,
+};
+
+/// Bytes read from the stream per call: large, since SFTP data packets are up to
+/// 256 KiB and the engine takes any chunking.
+const READ_CHUNK: usize = 256 * 1024;
+
+/// Handles stop sending while this many bytes wait to be written to the stream.
+const WRITE_HIGH_WATER: usize = 16 * 1024 * 1024;
+
+/// Rounds of read/write/dispatch per poll before the task yields.
+const WORK_BUDGET: usize = 64;
+
+/// One request's place: who waits for it, or its result.
+enum Slot {
+    Waiting(Option<Waker>),
+    Done(Result<Reply, SftpError>),
+    /// Its [`Pending`] was dropped: the reply is thrown away when it comes.
+    Abandoned,
+}
+
+/// What the handles and the task share.
+pub(crate) struct State {
+    pub(crate) engine: Engine,
+    pub(crate) runtime: Arc<dyn Runtime>,
+    slots: HashMap<u32, Slot>,
+    /// Why the session ended, once it has.
+    closed: Option<SessionError>,
+    /// Tasks waiting for `Ready`, for room under the in-flight cap, or for the
+    /// write backlog to drain. Each waiting task has one entry (deduplicated).
+    waiting: Vec<Waker>,
+    driver: Option<Waker>,
+    /// Bytes handed to the stream's writer and not yet written.
+    backlog: usize,
+    /// Live client and file handles; the session closes when it drops to zero.
+    users: usize,
+    /// The working directory for relative paths (`chdir`).
+    pub(crate) cwd: Option<Vec<u8>>,
+}
+
+/// The shared state of one SFTP session.
+pub(crate) struct Shared {
+    state: Mutex<State>,
+}
+
+fn store(waiting: &mut Vec<Waker>, waker: &Waker) {
+    if !waiting.iter().any(|w| w.will_wake(waker)) {
+        waiting.push(waker.clone());
+    }
+}
+
+impl Shared {
+    pub(crate) fn new(engine: Engine, runtime: Arc<dyn Runtime>) -> Arc<Self> {
+        Arc::new(Self {
+            state: Mutex::new(State {
+                engine,
+                runtime,
+                slots: HashMap::new(),
+                closed: None,
+                waiting: Vec::new(),
+                driver: None,
+                backlog: 0,
+                users: 0,
+                cwd: None,
+            }),
+        })
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Spawns the task that pumps the engine over `stream`.
+    pub(crate) fn spawn_driver(self: &Arc<Self>, stream: Box<dyn ByteStream>) {
+        let driver = SftpDriver {
+            shared: self.clone(),
+            stream,
+            read_buf: vec![0; READ_CHUNK].into_boxed_slice(),
+            out: Vec::new(),
+            written: 0,
+            read_done: false,
+            write_failed: false,
+        };
+        let runtime = self.lock().runtime.clone();
+        runtime.spawn(Box::pin(driver));
+    }
+
+    /// Counts a new handle.
+    pub(crate) fn add_user(&self) {
+        self.lock().users += 1;
+    }
+
+    /// Forgets a handle; the last one ends the session (requests already encoded,
+    /// such as the CLOSE of a dropped file, are still written).
+    pub(crate) fn remove_user(&self) {
+        let mut state = self.lock();
+        state.users = state.users.saturating_sub(1);
+        if state.users == 0 {
+            state.engine.close();
+            state.wake_driver();
+        }
+    }
+
+    /// Waits for the engine's `Ready` (or the end of the session).
+    pub(crate) async fn ready(&self) -> Result<(), SftpClientError> {
+        std::future::poll_fn(|cx| {
+            let mut state = self.lock();
+            if state.engine.is_ready() {
+                return Poll::Ready(Ok(()));
+            }
+            if let Some(error) = &state.closed {
+                return Poll::Ready(Err(SftpClientError::Session(error.clone())));
+            }
+            store(&mut state.waiting, cx.waker());
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// Sends `request`, or stores the waker when the in-flight cap or the write
+    /// backlog says to wait.
+    pub(crate) fn poll_send(
+        self: &Arc<Self>,
+        cx: &mut Context<'_>,
+        request: &Request,
+    ) -> Poll<Result<Pending, SftpClientError>> {
+        let mut state = self.lock();
+        if let Some(error) = &state.closed {
+            return Poll::Ready(Err(SftpClientError::Session(error.clone())));
+        }
+        if state.backlog >= WRITE_HIGH_WATER {
+            store(&mut state.waiting, cx.waker());
+            return Poll::Pending;
+        }
+        match state.engine.send(request) {
+            Ok(id) => {
+                state.slots.insert(id.0, Slot::Waiting(None));
+                state.wake_driver();
+                Poll::Ready(Ok(Pending {
+                    shared: self.clone(),
+                    id: id.0,
+                    done: false,
+                }))
+            }
+            Err(RequestError::TooManyInFlight { .. } | RequestError::NotReady) => {
+                store(&mut state.waiting, cx.waker());
+                Poll::Pending
+            }
+            Err(error) => Poll::Ready(Err(SftpClientError::Request(error))),
+        }
+    }
+
+    /// Sends `request` once there is room.
+    pub(crate) async fn send(
+        self: &Arc<Self>,
+        request: &Request,
+    ) -> Result<Pending, SftpClientError> {
+        std::future::poll_fn(|cx| self.poll_send(cx, request)).await
+    }
+
+    /// Sends `request` and waits for its reply.
+    pub(crate) async fn request(
+        self: &Arc<Self>,
+        request: &Request,
+    ) -> Result<Reply, SftpClientError> {
+        self.send(request).await?.await
+    }
+
+    /// Sends `request` and forgets it: its reply is dropped when it comes.
+    pub(crate) fn send_detached(&self, request: &Request) {
+        let mut state = self.lock();
+        if let Ok(id) = state.engine.send(request) {
+            state.slots.insert(id.0, Slot::Abandoned);
+            state.wake_driver();
+        }
+    }
+}
+
+impl State {
+    fn wake_driver(&mut self) {
+        if let Some(waker) = &self.driver {
+            waker.wake_by_ref();
+        }
+    }
+
+    fn wake_waiting(&mut self) {
+        for waker in self.waiting.drain(..) {
+            waker.wake();
+        }
+    }
+
+    /// Hands the engine's events to the slots. Returns whether there were any.
+    fn dispatch(&mut self) -> bool {
+        let mut any = false;
+        while let Some(event) = self.engine.poll_event() {
+            any = true;
+            match event {
+                ClientEvent::Ready => {}
+                ClientEvent::Response { id, result } => match self.slots.remove(&id.0) {
+                    Some(Slot::Waiting(waker)) => {
+                        self.slots.insert(id.0, Slot::Done(result));
+                        if let Some(waker) = waker {
+                            waker.wake();
+                        }
+                    }
+                    // A handle opened for a request nobody waits for any more is
+                    // closed again, so the server's handle table does not fill up.
+                    Some(Slot::Abandoned) => {
+                        if let Ok(Reply::Handle(handle)) = result {
+                            if let Ok(id) = self.engine.send(&Request::Close { handle }) {
+                                self.slots.insert(id.0, Slot::Abandoned);
+                            }
+                        }
+                    }
+                    Some(done @ Slot::Done(_)) => {
+                        self.slots.insert(id.0, done);
+                    }
+                    None => {}
+                },
+                ClientEvent::Closed(error) => {
+                    self.closed = Some(error);
+                    for slot in self.slots.values_mut() {
+                        if let Slot::Waiting(Some(waker)) = slot {
+                            waker.wake_by_ref();
+                        }
+                    }
+                }
+            }
+        }
+        if any {
+            // A response made room under the cap (or the session became ready).
+            self.wake_waiting();
+        }
+        any
+    }
+}
+
+/// A request in flight: resolves to its reply. Dropping it throws the reply away
+/// (and closes the handle, if the reply is one).
+pub(crate) struct Pending {
+    shared: Arc<Shared>,
+    id: u32,
+    done: bool,
+}
+
+impl Pending {
+    /// Polls for the reply; an `SftpError` status becomes [`SftpClientError::Status`].
+    pub(crate) fn poll_reply(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Reply, SftpClientError>> {
+        if self.done {
+            return Poll::Ready(Err(SftpClientError::Session(SessionError::LocallyClosed)));
+        }
+        let mut state = self.shared.lock();
+        let closed = state.closed.clone();
+        match state.slots.get_mut(&self.id) {
+            Some(Slot::Waiting(waker)) => {
+                if let Some(error) = closed {
+                    // The engine failed every request in flight before `Closed`, so
+                    // this is only reached if the slot was re-added afterwards.
+                    state.slots.remove(&self.id);
+                    self.done = true;
+                    return Poll::Ready(Err(SftpClientError::Session(error)));
+                }
+                match waker {
+                    Some(w) if w.will_wake(cx.waker()) => {}
+                    slot => *slot = Some(cx.waker().clone()),
+                }
+                Poll::Pending
+            }
+            Some(Slot::Done(_)) => {
+                self.done = true;
+                match state.slots.remove(&self.id) {
+                    Some(Slot::Done(Ok(reply))) => Poll::Ready(Ok(reply)),
+                    Some(Slot::Done(Err(error))) => Poll::Ready(Err(error.into())),
+                    _ => Poll::Ready(Err(SftpClientError::Session(SessionError::LocallyClosed))),
+                }
+            }
+            Some(Slot::Abandoned) | None => {
+                self.done = true;
+                let error = closed.unwrap_or(SessionError::LocallyClosed);
+                Poll::Ready(Err(SftpClientError::Session(error)))
+            }
+        }
+    }
+}
+
+impl Future for Pending {
+    type Output = Result<Reply, SftpClientError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.get_mut().poll_reply(cx)
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let mut state = self.shared.lock();
+        match state.slots.remove(&self.id) {
+            Some(Slot::Waiting(_)) => {
+                state.slots.insert(self.id, Slot::Abandoned);
+            }
+            Some(Slot::Done(Ok(Reply::Handle(handle)))) => {
+                if let Ok(id) = state.engine.send(&Request::Close { handle }) {
+                    state.slots.insert(id.0, Slot::Abandoned);
+                    state.wake_driver();
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The task of one session: owns the stream, pumps the engine.
+struct SftpDriver {
+    shared: Arc<Shared>,
+    stream: Box<dyn ByteStream>,
+    read_buf: Box<[u8]>,
+    /// Encoded requests not yet written; `written` of them went out already.
+    out: Vec<u8>,
+    written: usize,
+    read_done: bool,
+    write_failed: bool,
+}
+
+impl SftpDriver {
+    fn read(&mut self, state: &mut State, cx: &mut Context<'_>) -> bool {
+        if self.read_done || state.engine.is_closed() {
+            return false;
+        }
+        match Pin::new(&mut self.stream).poll_read(cx, &mut self.read_buf) {
+            Poll::Pending => false,
+            Poll::Ready(Ok(0) | Err(_)) => {
+                self.read_done = true;
+                state.engine.handle_eof();
+                true
+            }
+            Poll::Ready(Ok(n)) => {
+                state
+                    .engine
+                    .handle_input(self.read_buf.get(..n).unwrap_or_default());
+                true
+            }
+        }
+    }
+
+    fn write(&mut self, state: &mut State, cx: &mut Context<'_>) -> bool {
+        if self.written > 0 && self.written * 2 >= self.out.len() {
+            self.out.drain(..self.written);
+            self.written = 0;
+        }
+        let mut progress = state.engine.poll_transmit(&mut self.out) > 0;
+        if self.write_failed {
+            self.out.clear();
+            self.written = 0;
+            state.backlog = 0;
+            return false;
+        }
+        while self.written < self.out.len() {
+            let pending = self.out.get(self.written..).unwrap_or_default();
+            match Pin::new(&mut self.stream).poll_write(cx, pending) {
+                Poll::Pending => break,
+                Poll::Ready(Ok(0) | Err(_)) => {
+                    self.write_failed = true;
+                    self.out.clear();
+                    self.written = 0;
+                    state.engine.handle_eof();
+                    progress = true;
+                    break;
+                }
+                Poll::Ready(Ok(n)) => {
+                    self.written += n;
+                    progress = true;
+                }
+            }
+        }
+        if self.written == self.out.len() {
+            self.out.clear();
+            self.written = 0;
+        }
+        let backlog = self.out.len() - self.written;
+        if backlog < WRITE_HIGH_WATER && state.backlog >= WRITE_HIGH_WATER {
+            state.wake_waiting();
+        }
+        state.backlog = backlog;
+        progress
+    }
+}
+
+impl Future for SftpDriver {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        let shared = this.shared.clone();
+        let mut state = shared.lock();
+        match &state.driver {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => state.driver = Some(cx.waker().clone()),
+        }
+        for _ in 0..WORK_BUDGET {
+            let mut progress = this.read(&mut state, cx);
+            progress |= state.dispatch();
+            progress |= this.write(&mut state, cx);
+            if state.engine.is_closed() && (this.write_failed || this.out.is_empty()) {
+                drop(state);
+                // The end of the stream tells the server the session is over (for
+                // a channel: EOF, then CLOSE when it is dropped with this task).
+                if Pin::new(&mut this.stream).poll_close(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                return Poll::Ready(());
+            }
+            if !progress {
+                return Poll::Pending;
+            }
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+impl Drop for SftpDriver {
+    fn drop(&mut self) {
+        // Finished, or dropped by a runtime shutting down: nobody may wait on.
+        let mut state = self.shared.lock();
+        if !state.engine.is_closed() {
+            state.engine.handle_eof();
+        }
+        state.dispatch();
+        state.driver = None;
+        state.wake_waiting();
+    }
+}
