@@ -10,8 +10,8 @@ mod runtimes;
 mod scenarios;
 mod server_session;
 mod session;
-mod sftp_server;
 mod sftp;
+mod sftp_server;
 mod support;
 
 runtimes::on_every_runtime!(
