@@ -83,15 +83,24 @@ fn example() -> BenchResult<&'static Path> {
         .map_err(|e| format!("building the server example failed: {e}").into())
 }
 
-/// Builds target `name` of kind `kind` (`example`, `bin`) of `package` in release
-/// and returns the executable's path, which cargo's JSON messages name.
+/// Builds target `name` of kind `kind` (`example`, `bin`) of `package` in release,
+/// in the target directory this benchmark was built in, and returns the
+/// executable's path, which cargo's JSON messages name.
 pub(crate) fn cargo_build(package: &str, kind: &str, name: &str) -> Result<PathBuf, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
-    let output = Command::new(cargo)
+    let mut command = Command::new(cargo);
+    command
         .args(["build", "--release", "--quiet", "--message-format=json"])
         .args(["-p", package, &format!("--{kind}"), name, "--manifest-path"])
-        .arg(manifest)
+        .arg(manifest);
+    // The benchmark is TARGET/release/bench: run without cargo (and without
+    // CARGO_TARGET_DIR set), cargo would otherwise build everything anew elsewhere.
+    let exe = std::env::current_exe().map_err(|e| format!("the benchmark's own path: {e}"))?;
+    if let Some(target) = exe.parent().and_then(Path::parent) {
+        command.arg("--target-dir").arg(target);
+    }
+    let output = command
         .stderr(Stdio::inherit())
         .output()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
