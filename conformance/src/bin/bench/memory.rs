@@ -6,12 +6,22 @@ use crate::setup::BenchResult;
 
 /// `VmRSS` of process `pid`, in KiB.
 pub(crate) fn rss_kib(pid: u32) -> BenchResult<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
+    kib_field(&format!("/proc/{pid}/status"), "VmRSS:")
+}
+
+/// The proportional set size of process `pid` in KiB: its private pages plus its
+/// share of the pages it shares (what `VmRSS` counts in full for every process).
+pub(crate) fn pss_kib(pid: u32) -> BenchResult<u64> {
+    kib_field(&format!("/proc/{pid}/smaps_rollup"), "Pss:")
+}
+
+/// The `NAME: N kB` line's N of a `/proc` file.
+fn kib_field(file: &str, name: &str) -> BenchResult<u64> {
+    std::fs::read_to_string(file)?
         .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .find_map(|line| line.strip_prefix(name))
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or_else(|| format!("/proc/{pid}/status has no VmRSS").into())
+        .ok_or_else(|| format!("{file} has no {name} line").into())
 }
 
 /// Every process as `(pid, parent pid)`.
@@ -79,4 +89,9 @@ pub(crate) fn sshd_listener(config: &Path) -> BenchResult<u32> {
 /// The summed `VmRSS` of `pids` in KiB, skipping processes that ended meanwhile.
 pub(crate) fn total_rss_kib(pids: &[u32]) -> u64 {
     pids.iter().filter_map(|&pid| rss_kib(pid).ok()).sum()
+}
+
+/// The summed proportional set size of `pids` in KiB, as [`total_rss_kib`].
+pub(crate) fn total_pss_kib(pids: &[u32]) -> u64 {
+    pids.iter().filter_map(|&pid| pss_kib(pid).ok()).sum()
 }
