@@ -18,7 +18,7 @@ use std::time::Duration;
 use aws_lc_rs::digest::{Context, SHA256};
 use sansh_conformance::process::wait_or_kill;
 
-use support::{PASSWORD, RELEASE, Server, drain, run};
+use support::{Options, PASSWORD, RELEASE, Server, drain, run};
 
 #[test]
 fn key_login_runs_a_command_with_its_exit_status_and_stderr_apart() {
@@ -288,4 +288,77 @@ fn algorithm_flags_refuse_what_they_leave_out() {
         "{}",
         mac.stderr
     );
+}
+
+#[test]
+fn without_a_password_flag_a_printed_one_time_password_logs_in() {
+    let server = Server::start_with(&Options {
+        key_options: "",
+        password: false,
+        extra: &[],
+    });
+    let prefix = format!("one-time password for {}: ", server.user);
+    let password = server
+        .banner
+        .iter()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no one-time password in {:?}", server.banner));
+    let askpass = server.askpass(password);
+    let mut ssh = server.ssh(
+        &[
+            "BatchMode=no",
+            "PubkeyAuthentication=no",
+            "PreferredAuthentications=password",
+            "NumberOfPasswordPrompts=1",
+        ],
+        &["-v"],
+        &["echo in"],
+    );
+    ssh.env("SSH_ASKPASS", &askpass)
+        .env("SSH_ASKPASS_REQUIRE", "force");
+    let out = run(ssh, b"");
+    assert_eq!(out.code(), Some(0), "{out:?}\n{}", server.log());
+    assert_eq!(out.stdout_text(), "in\n");
+    // The printed fingerprint is the one ssh was shown.
+    let fingerprint = server
+        .banner
+        .iter()
+        .find_map(|line| line.strip_prefix("host key ssh-ed25519 "))
+        .unwrap_or_else(|| panic!("no host key line in {:?}", server.banner));
+    assert!(
+        out.stderr
+            .contains(&format!("Server host key: ssh-ed25519 {fingerprint}")),
+        "{fingerprint} not in {}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_forced_command_replaces_the_clients_which_it_sees_in_its_environment() {
+    let server = Server::start_with(&Options {
+        key_options: "command=\"echo forced: $SSH_ORIGINAL_COMMAND\"",
+        password: true,
+        extra: &[],
+    });
+    let out = run(server.ssh(&[], &[], &["echo asked"]), b"");
+    assert_eq!(out.code(), Some(0), "{out:?}\n{}", server.log());
+    assert_eq!(out.stdout_text(), "forced: echo asked\n");
+}
+
+#[test]
+fn no_pty_refuses_the_terminal() {
+    let server = Server::start_with(&Options {
+        key_options: "no-pty",
+        password: true,
+        extra: &[],
+    });
+    let out = run(server.ssh(&[], &["-tt"], &["echo ran"]), b"");
+    // With -tt a refused pty is fatal to ssh, so nothing runs.
+    assert_eq!(out.code(), Some(255), "{out:?}\n{}", server.log());
+    assert!(
+        out.stderr.contains("PTY allocation request failed"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stdout_text(), "");
 }

@@ -86,12 +86,33 @@ pub(crate) struct Server {
     known_hosts: PathBuf,
     /// What the example wrote to stderr (its per-connection log).
     log: Arc<Mutex<String>>,
+    /// The lines it printed before `listening on`.
+    pub(crate) banner: Vec<String>,
+}
+
+/// How to start the example.
+pub(crate) struct Options<'a> {
+    /// authorized_keys options before the client key (`command="..."`, ...).
+    pub(crate) key_options: &'a str,
+    /// Start it with `--password USER:PASSWORD` (otherwise it makes one up).
+    pub(crate) password: bool,
+    /// More arguments.
+    pub(crate) extra: &'a [&'a str],
 }
 
 impl Server {
     /// Starts the example with a fresh host key, an authorized_keys holding a fresh
     /// client key, `--password USER:PASSWORD`, and `extra` arguments.
     pub(crate) fn start(extra: &[&str]) -> Self {
+        Self::start_with(&Options {
+            key_options: "",
+            password: true,
+            extra,
+        })
+    }
+
+    /// Starts the example as `options` say.
+    pub(crate) fn start_with(options: &Options<'_>) -> Self {
         let dir = ScratchDir::new("server-example").expect("scratch dir");
         let user = current_user();
         let host_key =
@@ -102,17 +123,23 @@ impl Server {
         let identity = write_key(&dir, "id_ed25519", &client_key);
         let authorized = client_key.public_key().to_openssh("client");
         let authorized_keys = dir
-            .write("authorized_keys", format!("{authorized}\n"))
+            .write(
+                "authorized_keys",
+                format!("{} {authorized}\n", options.key_options),
+            )
             .expect("write authorized_keys");
 
-        let mut child = Command::new(example())
+        let mut command = Command::new(example());
+        command
             .args(["--listen", "127.0.0.1:0", "--host-key"])
             .arg(&host_key_file)
             .arg("--authorized-keys")
-            .arg(&authorized_keys)
-            .arg("--password")
-            .arg(format!("{user}:{PASSWORD}"))
-            .args(extra)
+            .arg(&authorized_keys);
+        if options.password {
+            command.arg("--password").arg(format!("{user}:{PASSWORD}"));
+        }
+        let mut child = command
+            .args(options.extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -136,17 +163,19 @@ impl Server {
         let (found, listening) = mpsc::channel();
         thread::spawn(move || {
             let mut lines = BufReader::new(stdout).lines();
+            let mut banner = Vec::new();
             for line in lines.by_ref().map_while(Result::ok) {
                 if let Some(addr) = line.strip_prefix("listening on ") {
-                    let _ = found.send(addr.parse::<SocketAddr>().ok());
+                    let _ = found.send(addr.parse::<SocketAddr>().ok().map(|a| (a, banner)));
                     break;
                 }
+                banner.push(line);
             }
             // Keep draining, so the example never blocks on a full pipe.
             lines.for_each(drop);
         });
-        let addr = match listening.recv_timeout(START_TIMEOUT) {
-            Ok(Some(addr)) => addr,
+        let (addr, banner) = match listening.recv_timeout(START_TIMEOUT) {
+            Ok(Some(started)) => started,
             outcome => {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -173,6 +202,7 @@ impl Server {
             identity,
             known_hosts,
             log,
+            banner,
         }
     }
 

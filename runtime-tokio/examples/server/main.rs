@@ -22,6 +22,11 @@
 //! `expiry-time=`, `command=` (the client's command in `SSH_ORIGINAL_COMMAND`),
 //! `no-pty`, `restrict`, and `cert-authority` lines for user certificates.
 //!
+//! Linux only, with no unsafe code: programs start through coreutils'
+//! `env --default-signal` (every signal at its default, as sshd leaves them) and,
+//! on a pty, util-linux's `setsid --ctty` (which makes the pty the controlling
+//! terminal of a new session).
+//!
 //! | module | what it does |
 //! |---|---|
 //! | `args` | the command line (clap) |
@@ -30,6 +35,14 @@
 //! | `account` | the user sessions run as |
 //! | `process` | spawning the command or shell, env, signals, exit reports |
 //! | `pty` | pty pairs, terminal modes, window size |
+//! | `pump` | the process's stdin, stdout and stderr to and from the channel |
+//! | `session` | a session channel's requests, start and exit report |
+//!
+//! Each connection has its own [`ServerHandler`](sansh_tokio::ServerHandler)
+//! ([`ConnectionAuth`]), which knows the client's address for `from=`; so the
+//! accept loop is this example's (a tokio `TcpListener` and
+//! [`accept_engine`]) rather than [`sansh_tokio::listen`], whose one handler
+//! serves every client.
 
 mod account;
 mod args;

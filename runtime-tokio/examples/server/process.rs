@@ -19,11 +19,20 @@ const COMMAND_SHELL: &str = "/bin/sh";
 /// util-linux's `setsid`: makes the pty the child's controlling terminal (`--ctty`)
 /// in a new session, which safe Rust cannot do between fork and exec.
 const SETSID: &str = "setsid";
+/// coreutils' `env`, to start the program with every signal at its default
+/// disposition: a server started with signals ignored (under `nohup`, or in the
+/// background of a non-interactive shell, which ignores SIGINT and SIGQUIT) would
+/// otherwise pass that on, and `signal` requests would do nothing. sshd resets
+/// them in the child; safe Rust cannot between fork and exec.
+const DEFAULT_SIGNALS: [&str; 3] = ["env", "--default-signal", "--"];
 /// `PATH` when the server has none.
 const DEFAULT_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 
-/// Most `env` requests kept per session: a client cannot grow the list unbounded.
+/// Most `env` requests kept per session, and most bytes of names and values in
+/// all: a client cannot grow the environment unbounded.
 pub(crate) const MAX_ENV_VARS: usize = 256;
+/// See [`MAX_ENV_VARS`].
+pub(crate) const MAX_ENV_BYTES: usize = 64 * 1024;
 
 /// The signals of RFC 4254 §6.10, by their SSH names.
 const SIGNALS: &[(&str, Signal)] = &[
@@ -133,15 +142,19 @@ pub(crate) struct Process {
 }
 
 impl Launch<'_> {
-    /// The program and its arguments.
-    fn argv(&self) -> (&OsStr, Vec<&OsStr>) {
+    /// The command line: the shell with `-c COMMAND` or `-l`, started through
+    /// [`DEFAULT_SIGNALS`].
+    fn argv(&self) -> Vec<&OsStr> {
+        let mut argv: Vec<&OsStr> = DEFAULT_SIGNALS.iter().map(OsStr::new).collect();
         match self.command {
-            Some(command) => (
+            Some(command) => argv.extend([
                 OsStr::new(COMMAND_SHELL),
-                vec![OsStr::new("-c"), OsStr::from_bytes(command)],
-            ),
-            None => (self.account.shell.as_os_str(), vec![OsStr::new("-l")]),
+                OsStr::new("-c"),
+                OsStr::from_bytes(command),
+            ]),
+            None => argv.extend([self.account.shell.as_os_str(), OsStr::new("-l")]),
         }
+        argv
     }
 
     /// The environment: the account's basics, the client's variables, then what
@@ -208,8 +221,9 @@ impl Launch<'_> {
 
     /// Starts the process on three pipes, in a process group of its own.
     pub(crate) fn spawn_piped(&self) -> io::Result<(Process, Streams)> {
-        let (program, args) = self.argv();
-        let mut command = self.command(program, &args, self.environment(None));
+        let argv = self.argv();
+        let (program, args) = argv.split_first().ok_or(io::ErrorKind::InvalidInput)?;
+        let mut command = self.command(program, args, self.environment(None));
         command
             .process_group(0)
             .stdin(Stdio::piped())
@@ -239,9 +253,8 @@ impl Launch<'_> {
         slave: PtySlave,
         term: &str,
     ) -> io::Result<(Process, Streams)> {
-        let (program, args) = self.argv();
-        let mut setsid_args = vec![OsStr::new("--ctty"), program];
-        setsid_args.extend(args);
+        let mut setsid_args = vec![OsStr::new("--ctty")];
+        setsid_args.extend(self.argv());
         let env = self.environment(Some((&slave, term)));
         let mut command = self.command(OsStr::new(SETSID), &setsid_args, env);
         command
@@ -249,8 +262,8 @@ impl Launch<'_> {
             .stdout(slave.stdio()?)
             .stderr(slave.stdio()?);
         // setsid forks only when it leads a process group already, which a fresh
-        // child does not: it becomes the session leader itself and execs the
-        // program, so the pid is the shell's and leads its group.
+        // child does not: it becomes the session leader itself and execs env, which
+        // execs the program, so the pid is the shell's and leads its group.
         let child = command.spawn();
         // Only the child may hold the slave now: the master reads EOF once it and
         // its descendants let go.

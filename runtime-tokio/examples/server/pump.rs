@@ -301,6 +301,15 @@ mod tests {
     }
 
     #[test]
+    fn the_command_starts_with_no_signal_ignored() {
+        let session = piped("sed -n 's/^SigIgn:\\t//p' /proc/$$/status", b"", &[]);
+        let text = String::from_utf8_lossy(&session.stdout);
+        let ignored = u64::from_str_radix(text.trim(), 16).expect("a SigIgn mask");
+        // Signals 1 to 31; the realtime ones above are the C library's business.
+        assert_eq!(ignored & 0x7fff_ffff, 0, "{text}");
+    }
+
+    #[test]
     fn a_signal_reaches_the_process_group() {
         let account = Account::current();
         let exit = block_on(async {

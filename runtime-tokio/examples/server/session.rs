@@ -30,7 +30,23 @@ pub(crate) struct SessionContext {
 #[derive(Debug, Default)]
 struct Setup {
     env: Vec<(String, String)>,
+    /// Bytes of names and values in `env`.
+    env_bytes: usize,
     pty: Option<PtyRequest>,
+}
+
+impl Setup {
+    /// Takes the variable if it is allowed and fits the limits.
+    fn add_env(&mut self, name: &str, value: &str, forced_command: bool) -> bool {
+        let bytes = self.env_bytes + name.len() + value.len();
+        let fits = self.env.len() < process::MAX_ENV_VARS && bytes <= process::MAX_ENV_BYTES;
+        if !fits || !process::env_allowed(name, forced_command) {
+            return false;
+        }
+        self.env.push((name.to_owned(), value.to_owned()));
+        self.env_bytes = bytes;
+        true
+    }
 }
 
 /// What `shell`, `exec` or `subsystem` asks to run.
@@ -77,11 +93,7 @@ async fn setup(
                 request.accept();
                 continue;
             }
-            ChannelRequest::Env { name, value }
-                if setup.env.len() < process::MAX_ENV_VARS
-                    && process::env_allowed(name, forced) =>
-            {
-                setup.env.push((name.clone(), value.clone()));
+            ChannelRequest::Env { name, value } if setup.add_env(name, value, forced) => {
                 request.accept();
                 continue;
             }
@@ -203,4 +215,36 @@ fn report(writer: &ChannelWriter<ServerConnection>, exit: io::Result<Exit>) {
         Ok(Exit::Signal { name, core_dumped }) => writer.send_exit_signal(name, core_dumped, ""),
         Err(_) => Ok(()),
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_requests_stop_at_the_count_limit() {
+        let mut setup = Setup::default();
+        for i in 0..process::MAX_ENV_VARS {
+            assert!(setup.add_env(&format!("V{i}"), "x", false));
+        }
+        assert!(!setup.add_env("ONE_MORE", "x", false));
+        assert_eq!(setup.env.len(), process::MAX_ENV_VARS);
+    }
+
+    #[test]
+    fn env_requests_stop_at_the_byte_limit() {
+        let mut setup = Setup::default();
+        let big = "x".repeat(process::MAX_ENV_BYTES / 2);
+        assert!(setup.add_env("A", &big, false));
+        assert!(!setup.add_env("B", &big, false));
+        assert!(setup.add_env("C", "small", false));
+    }
+
+    #[test]
+    fn env_requests_with_bad_names_are_refused_and_not_counted() {
+        let mut setup = Setup::default();
+        assert!(!setup.add_env("NOT-A-NAME", "x", false));
+        assert!(!setup.add_env("FOO", "x", true));
+        assert_eq!((setup.env.len(), setup.env_bytes), (0, 0));
+    }
 }
