@@ -175,3 +175,38 @@ fn a_server_that_hangs_up_fails_the_pending_request_with_connection_lost() {
         ));
     });
 }
+
+#[test]
+fn concurrent_requests_from_many_tasks_share_the_session() {
+    let rt = TestRuntime::new();
+    rt.block_on(async {
+        let (sftp, server) = connected(&rt).await;
+        server.file("/home/user/f", b"abc");
+        let sizes = super::join_all((0..300).map(|_| {
+            let sftp = sftp.clone();
+            async move { sftp.getsize("f").await.unwrap() }
+        }))
+        .await;
+        assert!(sizes.iter().all(|size| *size == Some(3)));
+        // More requests than the engine's in-flight cap (256): the rest waited for
+        // room, and many were in flight at once.
+        assert!(server.observed().max_outstanding > 100);
+    });
+}
+
+#[test]
+fn mkdir_with_and_open_with_apply_the_given_permissions() {
+    let rt = TestRuntime::new();
+    rt.block_on(async {
+        let (sftp, _server) = connected(&rt).await;
+        let attrs = crate::sftp::FileAttributes::default().with_permissions(0o700);
+        sftp.mkdir_with("private", &attrs).await.unwrap();
+        let mode = sftp.stat("private").await.unwrap().permissions;
+        assert_eq!(mode.map(|m| m & 0o777), Some(0o700));
+        let attrs = crate::sftp::FileAttributes::default().with_permissions(0o600);
+        let file = sftp.open_with("private/key", "x", &attrs).await.unwrap();
+        file.close().await.unwrap();
+        let mode = sftp.stat("private/key").await.unwrap().permissions;
+        assert_eq!(mode.map(|m| m & 0o777), Some(0o600));
+    });
+}
