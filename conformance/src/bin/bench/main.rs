@@ -89,13 +89,12 @@ fn main() -> ExitCode {
     for workload in selected {
         match workload.run(&setup, &args) {
             Ok(figures) => {
+                let ratio = figures.ours / figures.openssh;
+                // Two decimals, or enough to show a ratio far below one.
+                let digits = if ratio < 0.1 { 4 } else { 2 };
                 println!(
-                    "{} ours={:.1} openssh={:.1} ratio={:.2} {}",
-                    workload.name,
-                    figures.ours,
-                    figures.openssh,
-                    figures.ours / figures.openssh,
-                    workload.unit
+                    "{} ours={:.1} openssh={:.1} ratio={ratio:.digits$} {}",
+                    workload.name, figures.ours, figures.openssh, workload.unit
                 );
                 if let Some(note) = figures.note {
                     println!("# {}: {note}", workload.name);

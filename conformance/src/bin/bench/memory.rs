@@ -95,3 +95,37 @@ pub(crate) fn total_rss_kib(pids: &[u32]) -> u64 {
 pub(crate) fn total_pss_kib(pids: &[u32]) -> u64 {
     pids.iter().filter_map(|&pid| pss_kib(pid).ok()).sum()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::process::{Command, Stdio};
+
+    use super::*;
+
+    #[test]
+    fn this_process_has_a_resident_and_a_proportional_size() {
+        let pid = std::process::id();
+        assert!(rss_kib(pid).expect("VmRSS") > 0);
+        assert!(pss_kib(pid).expect("Pss") > 0);
+    }
+
+    #[test]
+    fn a_spawned_child_is_among_the_descendants() {
+        // `cat` waits on its stdin until it is closed.
+        let mut child = Command::new("cat")
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("spawn cat");
+        let found = descendants(std::process::id()).expect("process list");
+        drop(child.stdin.take());
+        child.wait().expect("cat ends on EOF");
+        assert!(found.contains(&child.id()), "{found:?}");
+    }
+
+    #[test]
+    fn a_missing_process_has_no_size() {
+        // Above the kernel's PID_MAX_LIMIT (2^22), so no process has it.
+        assert!(rss_kib(u32::MAX).is_err());
+        assert_eq!(total_rss_kib(&[u32::MAX]), 0);
+    }
+}

@@ -4,13 +4,12 @@ use std::future::poll_fn;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_io::{AsyncRead, AsyncWrite};
 use sansh_core::ClientConfig;
 use sansh_core::cipher::CipherAlgorithm;
-use sansh_core::driver::sftp::TransferOptions;
+use sansh_core::driver::sftp::{SftpClient, SftpClientError, TransferOptions};
 use sansh_core::driver::{Channel, ClientHandler, Connection, Login};
 use sansh_core::keys::PublicKey;
 
@@ -206,13 +205,13 @@ pub(crate) fn sftp_put(setup: &Setup, local: &Path, remote: &Path) -> BenchResul
 /// Connects to `sshd`, starts the SFTP subsystem, runs `transfer`, disconnects.
 fn sftp<F, Fut>(setup: &Setup, transfer: F) -> BenchResult<Duration>
 where
-    F: FnOnce(Arc<sansh_core::driver::sftp::SftpClient>) -> Fut,
-    Fut: Future<Output = Result<(), sansh_core::driver::sftp::SftpClientError>>,
+    F: FnOnce(SftpClient) -> Fut,
+    Fut: Future<Output = Result<(), SftpClientError>>,
 {
     setup.runtime.block_on(async {
         let start = Instant::now();
         let conn = connect(setup, setup.sshd.addr(), None).await?;
-        let client = Arc::new(conn.start_sftp_client().await?);
+        let client = conn.start_sftp_client().await?;
         transfer(client).await?;
         conn.disconnect("sansh bench: done");
         conn.closed().await;
