@@ -2,7 +2,7 @@
 
 /// What `--help` and a bad argument print.
 pub(crate) const USAGE: &str =
-    "usage: bench [--workload NAME]... [--size SIZE] [--connections N] [--list]";
+    "usage: bench [--workload NAME]... [--size SIZE] [--connections N] [--idle N] [--list]";
 
 /// The parsed command line.
 #[derive(Debug)]
@@ -13,6 +13,8 @@ pub(crate) struct Args {
     pub(crate) size: u64,
     /// Connections per connection-rate workload.
     pub(crate) connections: u32,
+    /// Idle connections the server-memory workload holds open.
+    pub(crate) idle: u32,
     /// Print the workload names and stop.
     pub(crate) list: bool,
 }
@@ -23,6 +25,7 @@ impl Args {
             workloads: Vec::new(),
             size: 1 << 30,
             connections: 100,
+            idle: 1000,
             list: false,
         };
         while let Some(arg) = args.next() {
@@ -30,14 +33,8 @@ impl Args {
             match arg.as_str() {
                 "--workload" => parsed.workloads.push(value("--workload")?),
                 "--size" => parsed.size = parse_size(&value("--size")?)?,
-                "--connections" => {
-                    let text = value("--connections")?;
-                    parsed.connections = text
-                        .parse()
-                        .ok()
-                        .filter(|n| *n > 0)
-                        .ok_or(format!("--connections {text:?}: not a positive number"))?;
-                }
+                "--connections" => parsed.connections = positive("--connections", value)?,
+                "--idle" => parsed.idle = positive("--idle", value)?,
                 "--list" => parsed.list = true,
                 "-h" | "--help" => return Err("help".into()),
                 other => return Err(format!("unknown argument {other:?}")),
@@ -45,6 +42,18 @@ impl Args {
         }
         Ok(parsed)
     }
+}
+
+/// The positive number after `name`.
+fn positive(
+    name: &str,
+    mut value: impl FnMut(&str) -> Result<String, String>,
+) -> Result<u32, String> {
+    let text = value(name)?;
+    text.parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or(format!("{name} {text:?}: not a positive number"))
 }
 
 /// `1024`, `64K`, `512M`, `1G` (powers of 1024).
@@ -100,6 +109,7 @@ mod tests {
     fn missing_values_and_unknown_flags_are_errors() {
         assert!(parse(&["--size"]).is_err());
         assert!(parse(&["--connections", "0"]).is_err());
+        assert!(parse(&["--idle", "x"]).is_err());
         assert!(parse(&["--fast"]).is_err());
     }
 }

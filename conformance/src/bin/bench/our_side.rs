@@ -1,12 +1,15 @@
-//! The workloads with our client: the tokio driver against `sshd`.
+//! The workloads with our client: the tokio driver, against `sshd` or our server.
 
 use std::future::poll_fn;
+use std::net::SocketAddr;
+use std::path::Path;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use futures_io::{AsyncRead, AsyncWrite};
 use sansh_core::ClientConfig;
 use sansh_core::cipher::CipherAlgorithm;
+use sansh_core::driver::sftp::{SftpClient, SftpClientError, TransferOptions};
 use sansh_core::driver::{Channel, ClientHandler, Connection, Login};
 use sansh_core::keys::PublicKey;
 
@@ -15,7 +18,10 @@ use crate::setup::{BenchResult, Setup};
 /// How much each read and write moves at most.
 const BUFFER: usize = 256 * 1024;
 
-/// Trusts the benchmark's own sshd (started on loopback by this process).
+/// How many connections the idle-memory workload opens at once.
+const IDLE_OPENING_BATCH: usize = 16;
+
+/// Trusts the benchmark's own servers (started on loopback by this process).
 struct TrustSshd;
 
 impl ClientHandler for TrustSshd {
@@ -24,13 +30,18 @@ impl ClientHandler for TrustSshd {
     }
 }
 
-/// Connects and logs in with the benchmark key, offering only `cipher` if given.
-async fn connect(setup: &Setup, cipher: Option<CipherAlgorithm>) -> BenchResult<Connection> {
+/// Connects to `addr` and logs in with the benchmark key, offering only `cipher` if
+/// given.
+async fn connect(
+    setup: &Setup,
+    addr: SocketAddr,
+    cipher: Option<CipherAlgorithm>,
+) -> BenchResult<Connection> {
     let mut config = ClientConfig::default();
     if let Some(cipher) = cipher {
         config.transport.algorithms.ciphers = vec![cipher];
     }
-    let conn = sansh_tokio::connect(setup.sshd.addr(), config, TrustSshd).await?;
+    let conn = sansh_tokio::connect(addr, config, TrustSshd).await?;
     let login = Login::new(&setup.user).no_agent().identity_file(&setup.key);
     conn.authenticate(&login, &TrustSshd).await?;
     Ok(conn)
@@ -65,7 +76,7 @@ async fn finish(channel: &Channel, conn: &Connection) -> BenchResult<()> {
 pub(crate) fn download(setup: &Setup, cipher: CipherAlgorithm, size: u64) -> BenchResult<Duration> {
     setup.runtime.block_on(async {
         let start = Instant::now();
-        let conn = connect(setup, Some(cipher)).await?;
+        let conn = connect(setup, setup.sshd.addr(), Some(cipher)).await?;
         let mut channel = conn.open_session().await?;
         channel.exec(format!("head -c {size} /dev/zero")).await?;
         let received = drain(&mut channel).await?;
@@ -81,7 +92,7 @@ pub(crate) fn download(setup: &Setup, cipher: CipherAlgorithm, size: u64) -> Ben
 pub(crate) fn upload(setup: &Setup, cipher: CipherAlgorithm, size: u64) -> BenchResult<Duration> {
     setup.runtime.block_on(async {
         let start = Instant::now();
-        let conn = connect(setup, Some(cipher)).await?;
+        let conn = connect(setup, setup.sshd.addr(), Some(cipher)).await?;
         let mut channel = conn.open_session().await?;
         channel.exec("cat > /dev/null").await?;
         let zeros = vec![0u8; BUFFER];
@@ -105,7 +116,7 @@ pub(crate) fn connections(setup: &Setup, count: u32) -> BenchResult<Duration> {
     setup.runtime.block_on(async {
         let start = Instant::now();
         for _ in 0..count {
-            let conn = connect(setup, None).await?;
+            let conn = connect(setup, setup.sshd.addr(), None).await?;
             let output = conn.run("true").await?;
             if output.exit_status != Some(0) {
                 return Err(format!("`true` ended with {:?}", output.exit_status).into());
@@ -113,6 +124,97 @@ pub(crate) fn connections(setup: &Setup, count: u32) -> BenchResult<Duration> {
             conn.disconnect("sansh bench: done");
             conn.closed().await;
         }
+        Ok(start.elapsed())
+    })
+}
+
+/// `count` authenticated connections to `addr`, left idle; `IDLE_OPENING_BATCH`
+/// open at once.
+pub(crate) fn open_idle(
+    setup: &Setup,
+    addr: SocketAddr,
+    count: u32,
+) -> BenchResult<Vec<Connection>> {
+    setup.runtime.block_on(async {
+        let mut open = Vec::new();
+        let mut left = count as usize;
+        while left > 0 {
+            let batch = left.min(IDLE_OPENING_BATCH);
+            let mut tasks = tokio::task::JoinSet::new();
+            for _ in 0..batch {
+                let user = setup.user.clone();
+                let key = setup.key.clone();
+                tasks.spawn(async move {
+                    let conn = sansh_tokio::connect(addr, ClientConfig::default(), TrustSshd)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let login = Login::new(&user).no_agent().identity_file(&key);
+                    conn.authenticate(&login, &TrustSshd)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    Ok::<_, String>(conn)
+                });
+            }
+            while let Some(joined) = tasks.join_next().await {
+                open.push(joined??);
+            }
+            left -= batch;
+        }
+        Ok(open)
+    })
+}
+
+/// Disconnects the idle connections and waits for them to close.
+pub(crate) fn close_idle(setup: &Setup, connections: Vec<Connection>) {
+    setup.runtime.block_on(async {
+        for conn in &connections {
+            conn.disconnect("sansh bench: done");
+        }
+        for conn in &connections {
+            conn.closed().await;
+        }
+    });
+}
+
+/// Our SFTP client fetches `remote` from `sshd` into `local`.
+pub(crate) fn sftp_get(setup: &Setup, remote: &Path, local: &Path) -> BenchResult<Duration> {
+    sftp(setup, |client| async move {
+        client
+            .get(
+                remote.as_os_str().as_encoded_bytes(),
+                local,
+                &TransferOptions::default(),
+            )
+            .await
+    })
+}
+
+/// Our SFTP client sends `local` to `remote` on `sshd`.
+pub(crate) fn sftp_put(setup: &Setup, local: &Path, remote: &Path) -> BenchResult<Duration> {
+    sftp(setup, |client| async move {
+        client
+            .put(
+                local,
+                remote.as_os_str().as_encoded_bytes(),
+                &TransferOptions::default(),
+            )
+            .await
+    })
+}
+
+/// Connects to `sshd`, starts the SFTP subsystem, runs `transfer`, disconnects.
+fn sftp<F, Fut>(setup: &Setup, transfer: F) -> BenchResult<Duration>
+where
+    F: FnOnce(SftpClient) -> Fut,
+    Fut: Future<Output = Result<(), SftpClientError>>,
+{
+    setup.runtime.block_on(async {
+        let start = Instant::now();
+        let conn = connect(setup, setup.sshd.addr(), None).await?;
+        let client = conn.start_sftp_client().await?;
+        transfer(client).await?;
+        conn.disconnect("sansh bench: done");
+        conn.closed().await;
         Ok(start.elapsed())
     })
 }

@@ -1,10 +1,20 @@
-//! What every workload shares: one `sshd`, a user key it accepts, a tokio runtime.
+//! What every workload shares: one `sshd`, a user key it and our server accept, a
+//! tokio runtime, our server (started when first needed) and a tmpfs directory for
+//! SFTP files.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
+
+use tempfile::TempDir;
 
 use sansh_conformance::openssh::{SSH_KEYGEN, Sshd};
 use sansh_conformance::scratch::ScratchDir;
+
+use crate::our_server::OurServer;
+
+/// Where SFTP files go: memory, so that disk speed sets no figure.
+const TMPFS: &str = "/dev/shm";
 
 /// A workload's error, for a line on stderr.
 pub(crate) type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
@@ -14,9 +24,13 @@ pub(crate) struct Setup {
     pub(crate) sshd: Sshd,
     /// The private key file (Ed25519, no passphrase) both clients log in with.
     pub(crate) key: PathBuf,
+    /// An `authorized_keys` file with the key's public half, for our server.
+    pub(crate) authorized_keys: PathBuf,
     /// The local user both clients log in as.
     pub(crate) user: String,
     pub(crate) runtime: tokio::runtime::Runtime,
+    our_server: OnceLock<Result<OurServer, String>>,
+    files: OnceLock<Result<TempDir, String>>,
     // Last: removed once nothing uses the key file.
     _dir: ScratchDir,
 }
@@ -35,10 +49,14 @@ impl Setup {
             return Err(format!("ssh-keygen failed: {status}").into());
         }
         let public = std::fs::read_to_string(key.with_extension("pub"))?;
+        let authorized_keys = dir.write("authorized_keys", format!("{}\n", public.trim()))?;
         let sshd = Sshd::builder()
             .authorized_key(public.trim())
             // The harness's DEBUG3 log would cost sshd time on every packet.
             .config("LogLevel INFO")
+            // Parallel connection batches and the idle-memory workload's opening
+            // must not meet sshd's random early drops (default 10:30:100).
+            .config("MaxStartups 1000")
             .start()?;
         let output = Command::new("id").arg("-un").output()?;
         let user = String::from_utf8(output.stdout)?.trim().to_owned();
@@ -48,9 +66,34 @@ impl Setup {
         Ok(Self {
             sshd,
             key,
+            authorized_keys,
             user,
             runtime,
+            our_server: OnceLock::new(),
+            files: OnceLock::new(),
             _dir: dir,
         })
+    }
+
+    /// Our server (the tokio server example), started on first use and shared.
+    pub(crate) fn our_server(&self) -> BenchResult<&OurServer> {
+        self.our_server
+            .get_or_init(|| OurServer::start(self).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|e| e.clone().into())
+    }
+
+    /// A directory on tmpfs for SFTP files, removed at the end.
+    pub(crate) fn files(&self) -> BenchResult<&Path> {
+        self.files
+            .get_or_init(|| {
+                tempfile::Builder::new()
+                    .prefix("sansh-bench-")
+                    .tempdir_in(TMPFS)
+                    .map_err(|e| format!("a directory in {TMPFS}: {e}"))
+            })
+            .as_ref()
+            .map(TempDir::path)
+            .map_err(|e| e.clone().into())
     }
 }

@@ -6,7 +6,7 @@ use sansh_core::cipher::CipherAlgorithm;
 
 use crate::args::Args;
 use crate::setup::{BenchResult, Setup};
-use crate::{openssh_side, our_side};
+use crate::{idle, openssh_side, our_side, sftp};
 
 /// One line of output.
 pub(crate) struct Workload {
@@ -27,95 +27,147 @@ enum Kind {
     /// `--connections` times in a row: connect, authenticate with a key, exec
     /// `true`, close.
     Connections,
+    /// [`Kind::Download`] with `ssh` as the client, our server against `sshd`.
+    ServerDownload(CipherAlgorithm),
+    /// [`Kind::Upload`] with `ssh` as the client, our server against `sshd`.
+    ServerUpload(CipherAlgorithm),
+    /// [`Kind::Connections`] with `ssh` as the client, `CONNECTION_BATCH` at once,
+    /// our server against `sshd`.
+    ServerConnections,
+    /// Server memory per connection with `--idle` authenticated idle connections.
+    ServerIdleMemory,
+    /// An SFTP `get` of a `--size` file from `sshd`: our client against `sftp`.
+    SftpGet,
+    /// An SFTP `put` of a `--size` file to `sshd`: our client against `sftp`.
+    SftpPut,
+    /// `sftp` fetching a `--size` file from our SFTP server against OpenSSH's
+    /// `sftp-server`, both on sftp's pipes (`sftp -D`).
+    StdioServerGet,
+    /// `sftp` sending a `--size` file to our SFTP server against OpenSSH's
+    /// `sftp-server`, both on sftp's pipes (`sftp -D`).
+    StdioServerPut,
 }
 
 /// Both figures of a workload, in its unit.
 pub(crate) struct Figures {
     pub(crate) ours: f64,
     pub(crate) openssh: f64,
+    /// What was measured, when the line alone would not say.
+    pub(crate) note: Option<String>,
 }
 
-/// Client workloads: our client and `ssh`, each against the same `sshd`.
+const fn workload(name: &'static str, unit: &'static str, kind: Kind) -> Workload {
+    Workload { name, unit, kind }
+}
+
+const AES: CipherAlgorithm = CipherAlgorithm::Aes128Gcm;
+const CHACHA: CipherAlgorithm = CipherAlgorithm::Chacha20Poly1305;
+
+/// Every workload, in the order a full run takes them.
 pub(crate) const WORKLOADS: &[Workload] = &[
-    Workload {
-        name: "download-aes128-gcm",
-        unit: "MiB/s",
-        kind: Kind::Download(CipherAlgorithm::Aes128Gcm),
-    },
-    Workload {
-        name: "download-chacha20-poly1305",
-        unit: "MiB/s",
-        kind: Kind::Download(CipherAlgorithm::Chacha20Poly1305),
-    },
-    Workload {
-        name: "upload-aes128-gcm",
-        unit: "MiB/s",
-        kind: Kind::Upload(CipherAlgorithm::Aes128Gcm),
-    },
-    Workload {
-        name: "upload-chacha20-poly1305",
-        unit: "MiB/s",
-        kind: Kind::Upload(CipherAlgorithm::Chacha20Poly1305),
-    },
-    Workload {
-        name: "connections",
-        unit: "conn/s",
-        kind: Kind::Connections,
-    },
+    workload("download-aes128-gcm", "MiB/s", Kind::Download(AES)),
+    workload(
+        "download-chacha20-poly1305",
+        "MiB/s",
+        Kind::Download(CHACHA),
+    ),
+    workload("upload-aes128-gcm", "MiB/s", Kind::Upload(AES)),
+    workload("upload-chacha20-poly1305", "MiB/s", Kind::Upload(CHACHA)),
+    workload("connections", "conn/s", Kind::Connections),
+    workload(
+        "server-download-aes128-gcm",
+        "MiB/s",
+        Kind::ServerDownload(AES),
+    ),
+    workload(
+        "server-download-chacha20-poly1305",
+        "MiB/s",
+        Kind::ServerDownload(CHACHA),
+    ),
+    workload("server-upload-aes128-gcm", "MiB/s", Kind::ServerUpload(AES)),
+    workload(
+        "server-upload-chacha20-poly1305",
+        "MiB/s",
+        Kind::ServerUpload(CHACHA),
+    ),
+    workload("server-connections", "conn/s", Kind::ServerConnections),
+    // Less is better here: the ratio is ours over sshd's, the target at most 64 KiB.
+    workload("server-idle-memory", "KiB/conn", Kind::ServerIdleMemory),
+    workload("sftp-get", "MiB/s", Kind::SftpGet),
+    workload("sftp-put", "MiB/s", Kind::SftpPut),
+    workload("sftp-server-stdio-get", "MiB/s", Kind::StdioServerGet),
+    workload("sftp-server-stdio-put", "MiB/s", Kind::StdioServerPut),
 ];
 
-/// Workloads still to come, with what they need. Each becomes an entry of
-/// [`WORKLOADS`] (a new [`Kind`]) once that exists:
-/// - server side (our server's session channels in the driver): `ssh` against our
-///   server vs against `sshd`, for the same downloads, uploads and connection rate;
-/// - server memory per idle connection, 1,000 connections open, ours vs `sshd`;
-/// - SFTP (the SFTP engines wired to channels): `sftp` get and put of `--size` bytes,
-///   our client vs `sftp`, and `sftp` against our server vs `sshd`.
-pub(crate) const PLANNED: &[&str] = &[
-    "server-download-aes128-gcm",
-    "server-download-chacha20-poly1305",
-    "server-upload-aes128-gcm",
-    "server-upload-chacha20-poly1305",
-    "server-connections",
-    "server-idle-memory",
-    "sftp-get",
-    "sftp-put",
-    "server-sftp-get",
-    "server-sftp-put",
-];
+/// Workloads still to come, with what they need: `sftp` over SSH against our server
+/// against `sshd` (our server's `--sftp-root`), replacing the `sftp-server-stdio`
+/// pair, which compares the two SFTP servers without the SSH layer.
+pub(crate) const PLANNED: &[&str] = &["server-sftp-get", "server-sftp-put"];
 
 impl Workload {
     /// Runs our side, then OpenSSH's.
     pub(crate) fn run(&self, setup: &Setup, args: &Args) -> BenchResult<Figures> {
+        let sshd = setup.sshd.addr();
         match self.kind {
             Kind::Download(cipher) => {
                 let ours = our_side::download(setup, cipher, args.size)?;
-                let openssh = openssh_side::download(setup, cipher.name(), args.size)?;
+                let openssh = openssh_side::download(setup, sshd, cipher.name(), args.size)?;
                 Ok(throughput(args.size, ours, openssh))
             }
             Kind::Upload(cipher) => {
                 let ours = our_side::upload(setup, cipher, args.size)?;
-                let openssh = openssh_side::upload(setup, cipher.name(), args.size)?;
+                let openssh = openssh_side::upload(setup, sshd, cipher.name(), args.size)?;
                 Ok(throughput(args.size, ours, openssh))
             }
             Kind::Connections => {
                 let n = args.connections;
                 let ours = our_side::connections(setup, n)?;
-                let openssh = openssh_side::connections(setup, n)?;
-                Ok(Figures {
-                    ours: f64::from(n) / ours.as_secs_f64(),
-                    openssh: f64::from(n) / openssh.as_secs_f64(),
-                })
+                let openssh = openssh_side::connections(setup, sshd, n, 1)?;
+                Ok(rate(n, ours, openssh))
             }
+            Kind::ServerDownload(cipher) => {
+                let server = setup.our_server()?.addr();
+                let ours = openssh_side::download(setup, server, cipher.name(), args.size)?;
+                let openssh = openssh_side::download(setup, sshd, cipher.name(), args.size)?;
+                Ok(throughput(args.size, ours, openssh))
+            }
+            Kind::ServerUpload(cipher) => {
+                let server = setup.our_server()?.addr();
+                let ours = openssh_side::upload(setup, server, cipher.name(), args.size)?;
+                let openssh = openssh_side::upload(setup, sshd, cipher.name(), args.size)?;
+                Ok(throughput(args.size, ours, openssh))
+            }
+            Kind::ServerConnections => {
+                let (n, batch) = (args.connections, openssh_side::CONNECTION_BATCH);
+                let server = setup.our_server()?.addr();
+                let ours = openssh_side::connections(setup, server, n, batch)?;
+                let openssh = openssh_side::connections(setup, sshd, n, batch)?;
+                Ok(rate(n, ours, openssh))
+            }
+            Kind::ServerIdleMemory => idle::memory(setup, args.idle),
+            Kind::SftpGet => sftp::client_get(setup, args.size),
+            Kind::SftpPut => sftp::client_put(setup, args.size),
+            Kind::StdioServerGet => sftp::stdio_server_get(setup, args.size),
+            Kind::StdioServerPut => sftp::stdio_server_put(setup, args.size),
         }
     }
 }
 
+/// Per second, for `n` connections made in each time.
+fn rate(n: u32, ours: Duration, openssh: Duration) -> Figures {
+    Figures {
+        ours: f64::from(n) / ours.as_secs_f64(),
+        openssh: f64::from(n) / openssh.as_secs_f64(),
+        note: None,
+    }
+}
+
 /// MiB/s for `size` bytes moved in each time.
-fn throughput(size: u64, ours: Duration, openssh: Duration) -> Figures {
+pub(crate) fn throughput(size: u64, ours: Duration, openssh: Duration) -> Figures {
     let mib = size as f64 / f64::from(1 << 20);
     Figures {
         ours: mib / ours.as_secs_f64(),
         openssh: mib / openssh.as_secs_f64(),
+        note: None,
     }
 }

@@ -1,0 +1,138 @@
+//! The SFTP workloads: files on tmpfs, sizes checked after every transfer.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use sansh_conformance::openssh::SFTP_SERVER;
+
+use crate::openssh_side::{self, SftpPeer};
+use crate::our_server::cargo_build;
+use crate::our_side;
+use crate::setup::{BenchResult, Setup};
+use crate::workloads::{Figures, throughput};
+
+/// The file every transfer starts from.
+const SOURCE: &str = "source";
+/// Where every transfer goes (removed after each).
+const DESTINATION: &str = "destination";
+
+/// Our client against `sftp`, each fetching the source from `sshd`.
+pub(crate) fn client_get(setup: &Setup, size: u64) -> BenchResult<Figures> {
+    let (source, destination) = files(setup, size)?;
+    let ours = timed(&destination, size, || {
+        our_side::sftp_get(setup, &source, &destination)
+    })?;
+    let command = format!("get \"{}\" \"{}\"", source.display(), destination.display());
+    let openssh = timed(&destination, size, || {
+        openssh_side::sftp(setup, SftpPeer::Ssh(setup.sshd.addr()), &command)
+    })?;
+    Ok(throughput(size, ours, openssh))
+}
+
+/// Our client against `sftp`, each sending the source to `sshd`.
+pub(crate) fn client_put(setup: &Setup, size: u64) -> BenchResult<Figures> {
+    let (source, destination) = files(setup, size)?;
+    let ours = timed(&destination, size, || {
+        our_side::sftp_put(setup, &source, &destination)
+    })?;
+    let command = format!("put \"{}\" \"{}\"", source.display(), destination.display());
+    let openssh = timed(&destination, size, || {
+        openssh_side::sftp(setup, SftpPeer::Ssh(setup.sshd.addr()), &command)
+    })?;
+    Ok(throughput(size, ours, openssh))
+}
+
+/// `sftp -D` fetching the source from our stdio server, then from `sftp-server`.
+pub(crate) fn stdio_server_get(setup: &Setup, size: u64) -> BenchResult<Figures> {
+    let (_, destination) = files(setup, size)?;
+    stdio_servers(
+        setup,
+        size,
+        &format!("get {SOURCE} \"{}\"", destination.display()),
+    )
+}
+
+/// `sftp -D` sending the source to our stdio server, then to `sftp-server`.
+pub(crate) fn stdio_server_put(setup: &Setup, size: u64) -> BenchResult<Figures> {
+    let (source, _) = files(setup, size)?;
+    stdio_servers(
+        setup,
+        size,
+        &format!("put \"{}\" {DESTINATION}", source.display()),
+    )
+}
+
+/// Runs the batch `command` with `sftp -D`: our server, then OpenSSH's; both serve
+/// the tmpfs directory (ours with `--root`, OpenSSH's from its working directory).
+fn stdio_servers(setup: &Setup, size: u64, command: &str) -> BenchResult<Figures> {
+    let dir = setup.files()?;
+    let destination = dir.join(DESTINATION);
+    let ours_command = format!("{} --root {}", stdio_server()?.display(), dir.display());
+    let ours = timed(&destination, size, || {
+        let peer = SftpPeer::Direct {
+            command: &ours_command,
+            dir,
+        };
+        openssh_side::sftp(setup, peer, command)
+    })?;
+    let theirs_command = SFTP_SERVER.locate()?.display().to_string();
+    let openssh = timed(&destination, size, || {
+        let peer = SftpPeer::Direct {
+            command: &theirs_command,
+            dir,
+        };
+        openssh_side::sftp(setup, peer, command)
+    })?;
+    let mut figures = throughput(size, ours, openssh);
+    figures.note = Some(
+        "sftp -D (no SSH): sansh-sftp-server-stdio (the driver's serve_sftp) against \
+         OpenSSH's sftp-server, until the server example serves the sftp subsystem"
+            .into(),
+    );
+    Ok(figures)
+}
+
+/// Runs `transfer`, checks `destination` holds `size` bytes, removes it.
+fn timed(
+    destination: &Path,
+    size: u64,
+    transfer: impl FnOnce() -> BenchResult<Duration>,
+) -> BenchResult<Duration> {
+    let _ = std::fs::remove_file(destination);
+    let elapsed = transfer()?;
+    let got = std::fs::metadata(destination)?.len();
+    std::fs::remove_file(destination)?;
+    if got != size {
+        return Err(format!("{} holds {got} bytes of {size}", destination.display()).into());
+    }
+    Ok(elapsed)
+}
+
+/// The source (`size` bytes, written once, not sparse) and destination paths.
+fn files(setup: &Setup, size: u64) -> BenchResult<(PathBuf, PathBuf)> {
+    let dir = setup.files()?;
+    let source = dir.join(SOURCE);
+    if std::fs::metadata(&source).map(|m| m.len()).ok() != Some(size) {
+        let mut file = std::fs::File::create(&source)?;
+        let block = vec![0x5a_u8; 1 << 20];
+        let mut left = size;
+        while left > 0 {
+            let len = usize::try_from(left).map_or(block.len(), |l| l.min(block.len()));
+            file.write_all(block.get(..len).unwrap_or_default())?;
+            left -= len as u64;
+        }
+    }
+    Ok((source, dir.join(DESTINATION)))
+}
+
+/// Our stdio SFTP server (`conformance/src/bin/sansh-sftp-server-stdio.rs`), built
+/// by cargo when missing or stale.
+fn stdio_server() -> BenchResult<&'static Path> {
+    static SERVER: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    SERVER
+        .get_or_init(|| cargo_build("sansh-conformance", "bin", "sansh-sftp-server-stdio"))
+        .as_deref()
+        .map_err(|e| format!("building sansh-sftp-server-stdio failed: {e}").into())
+}
