@@ -2,14 +2,17 @@
 //! into one [`Options`] with ssh's precedence.
 //!
 //! ssh keeps the first value it obtains for each option, and its flags (`-p`, `-l`,
-//! `-c`, ...) override `-o`. Forwarding flags (`-L -R -D -J -N -A`) are not parsed
-//! yet: they join [`Cli`] and [`Options`] as fields of their own, and their `-o`
-//! keywords (`LocalForward`, `ProxyJump`, ...) join [`Options::set`].
+//! `-c`, ...) override `-o`. Forwards (`-L`, `-R`, `-D` and their `-o` keywords)
+//! accumulate, as ssh adds every one it is given.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{ArgAction, Parser};
+use sansh_tokio::core::driver::forward::{
+    Endpoint, ForwardSpec, JumpHost, parse_dynamic_forward, parse_jump_hosts,
+    parse_local_forward, parse_remote_forward,
+};
 use sansh_tokio::core::auth::AuthMethod;
 use sansh_tokio::core::cipher::{CipherAlgorithm, MacAlgorithm};
 use sansh_tokio::core::host_pattern::glob_matches;
@@ -63,6 +66,24 @@ pub(crate) struct Cli {
     /// Verbose: more diagnostics on stderr (repeatable).
     #[arg(short = 'v', action = ArgAction::Count)]
     verbose: u8,
+    /// Local forward `[bind:]port:host:hostport` (or with socket paths; repeatable).
+    #[arg(short = 'L', value_name = "SPEC", action = ArgAction::Append)]
+    local_forward: Vec<String>,
+    /// Remote forward `[bind:]port:host:hostport` (or with socket paths; repeatable).
+    #[arg(short = 'R', value_name = "SPEC", action = ArgAction::Append)]
+    remote_forward: Vec<String>,
+    /// SOCKS proxy on `[bind:]port` (repeatable).
+    #[arg(short = 'D', value_name = "SPEC", action = ArgAction::Append)]
+    dynamic_forward: Vec<String>,
+    /// Jump hosts `[user@]host[:port]`, comma-separated, first hop first.
+    #[arg(short = 'J', value_name = "HOPS")]
+    jump: Option<String>,
+    /// Run no remote command: just forward.
+    #[arg(short = 'N')]
+    no_command: bool,
+    /// Forward the authentication agent.
+    #[arg(short = 'A')]
+    forward_agent: bool,
     /// `[user@]host` or `ssh://[user@]host[:port]`.
     destination: String,
     /// The remote command; without one, the user's shell.
@@ -151,6 +172,20 @@ pub(crate) struct Options {
     pub(crate) identities_only: bool,
     /// Variables to set remotely: `SetEnv` values, then `SendEnv` matches from ours.
     pub(crate) environment: Vec<(String, String)>,
+    /// `-L` and `LocalForward`, in order.
+    pub(crate) local_forwards: Vec<ForwardSpec>,
+    /// `-R` and `RemoteForward`, in order.
+    pub(crate) remote_forwards: Vec<ForwardSpec>,
+    /// `-D` and `DynamicForward`: where each SOCKS proxy listens.
+    pub(crate) dynamic_forwards: Vec<Endpoint>,
+    /// `-J` or `ProxyJump`, first hop first, users filled in.
+    pub(crate) jump_hosts: Vec<JumpHost>,
+    /// `-N`: no session, only the forwards.
+    pub(crate) no_command: bool,
+    /// `-A` or `ForwardAgent`.
+    pub(crate) forward_agent: bool,
+    /// `ExitOnForwardFailure`: a forward that cannot be set up is fatal.
+    pub(crate) exit_on_forward_failure: bool,
 }
 
 /// What `-o` set, each kept at its first value as ssh does.
@@ -184,6 +219,13 @@ struct Set {
     identities_only: Option<bool>,
     set_env: Option<Vec<(String, String)>>,
     send_env: Vec<String>,
+    local_forwards: Vec<String>,
+    remote_forwards: Vec<String>,
+    dynamic_forwards: Vec<String>,
+    proxy_jump: Option<String>,
+    forward_agent: Option<bool>,
+    exit_on_forward_failure: Option<bool>,
+    gateway_ports: Option<bool>,
 }
 
 impl Options {
@@ -243,6 +285,29 @@ impl Options {
             .map(parse_methods)
             .transpose()?;
         let command = (!cli.command.is_empty()).then(|| cli.command.join(" "));
+        let gateway_ports = set.gateway_ports.unwrap_or(false);
+        let local_forwards = cli
+            .local_forward
+            .iter()
+            .chain(&set.local_forwards)
+            .map(|spec| local_forward(spec, gateway_ports))
+            .collect::<Result<_, _>>()?;
+        let remote_forwards = cli
+            .remote_forward
+            .iter()
+            .chain(&set.remote_forwards)
+            .map(|spec| parse_remote_forward(spec).map_err(|e| format!("-R {spec}: {e}")))
+            .collect::<Result<_, _>>()?;
+        let dynamic_forwards = cli
+            .dynamic_forward
+            .iter()
+            .chain(&set.dynamic_forwards)
+            .map(|spec| dynamic_forward(spec, gateway_ports))
+            .collect::<Result<_, _>>()?;
+        let jump_hosts = match cli.jump.or(set.proxy_jump) {
+            Some(spec) => jump_hosts(&spec)?,
+            None => Vec::new(),
+        };
         Ok(Self {
             host,
             port,
@@ -311,7 +376,34 @@ impl Options {
             log_level,
             identities_only: set.identities_only.unwrap_or(false),
             environment: environment(set.set_env.unwrap_or_default(), &set.send_env),
+            local_forwards,
+            remote_forwards,
+            dynamic_forwards,
+            jump_hosts,
+            no_command: cli.no_command,
+            forward_agent: cli.forward_agent || set.forward_agent.unwrap_or(false),
+            exit_on_forward_failure: set.exit_on_forward_failure.unwrap_or(false),
         })
+    }
+
+    /// The options for a jump host: its own name, port and user (its key checked
+    /// under its own name, no alias); no command, forwards or hops of its own.
+    /// Unlike ssh, which starts a fresh ssh per hop, the hops share the rest of
+    /// the command line (keys, known_hosts files, algorithms).
+    pub(crate) fn for_jump_host(&self, hop: &JumpHost) -> Self {
+        Self {
+            host: hop.host.clone(),
+            port: hop.port.unwrap_or(22),
+            user: hop.user.clone().unwrap_or_else(|| self.user.clone()),
+            host_key_alias: None,
+            command: None,
+            local_forwards: Vec::new(),
+            remote_forwards: Vec::new(),
+            dynamic_forwards: Vec::new(),
+            jump_hosts: Vec::new(),
+            forward_agent: false,
+            ..self.clone()
+        }
     }
 
     /// The methods to try, in order, as the options allow them.
@@ -433,6 +525,17 @@ fn set_option(set: &mut Set, option: &str) -> Result<(), String> {
             };
             first(&mut set.log_level, level);
         }
+        // ssh_config writes the two ends apart: `LocalForward 8080 host:80`.
+        "localforward" => set.local_forwards.push(forward_option(value)),
+        "remoteforward" => set.remote_forwards.push(forward_option(value)),
+        "dynamicforward" => set.dynamic_forwards.push(value.to_owned()),
+        "proxyjump" => first(&mut set.proxy_jump, value.to_owned()),
+        "forwardagent" => first(&mut set.forward_agent, yes_no(value).ok_or_else(bad)?),
+        "exitonforwardfailure" => first(
+            &mut set.exit_on_forward_failure,
+            yes_no(value).ok_or_else(bad)?,
+        ),
+        "gatewayports" => first(&mut set.gateway_ports, yes_no(value).ok_or_else(bad)?),
         _ => return Err(format!("command-line: unsupported option {name:?}")),
     }
     Ok(())
@@ -463,6 +566,68 @@ fn environment(mut set: Vec<(String, String)>, send: &[String]) -> Vec<(String, 
         }
     }
     set
+}
+
+/// ssh_config's `listen target` as the command line's `listen:target`.
+fn forward_option(value: &str) -> String {
+    value.split_whitespace().collect::<Vec<_>>().join(":")
+}
+
+/// Whether a forward's listening end names its bind address (else `GatewayPorts`
+/// decides between loopback and every address).
+fn names_bind_address(spec: &str, listen: &Endpoint, fields_without_bind: usize) -> bool {
+    let Endpoint::Tcp { .. } = listen else {
+        return true;
+    };
+    // Colons inside brackets belong to an IPv6 address, not to the spec.
+    let mut depth = 0usize;
+    let mut colons = 0usize;
+    for c in spec.chars() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            ':' if depth == 0 => colons += 1,
+            _ => {}
+        }
+    }
+    colons + 1 > fields_without_bind
+}
+
+/// A `-L`: loopback unless a bind address is given or `GatewayPorts` is set.
+fn local_forward(spec: &str, gateway_ports: bool) -> Result<ForwardSpec, String> {
+    let mut forward = parse_local_forward(spec).map_err(|e| format!("-L {spec}: {e}"))?;
+    let target_fields = match forward.connect {
+        Endpoint::Tcp { .. } => 2,
+        Endpoint::Unix(_) => 1,
+    };
+    if gateway_ports && !names_bind_address(spec, &forward.listen, target_fields + 1) {
+        if let Endpoint::Tcp { host, .. } = &mut forward.listen {
+            host.clear();
+        }
+    }
+    Ok(forward)
+}
+
+/// A `-D`: loopback unless a bind address is given or `GatewayPorts` is set.
+fn dynamic_forward(spec: &str, gateway_ports: bool) -> Result<Endpoint, String> {
+    let mut listen = parse_dynamic_forward(spec).map_err(|e| format!("-D {spec}: {e}"))?;
+    if gateway_ports && !names_bind_address(spec, &listen, 1) {
+        if let Endpoint::Tcp { host, .. } = &mut listen {
+            host.clear();
+        }
+    }
+    Ok(listen)
+}
+
+/// `-J`: each hop's user defaults to ours, as ssh's `ProxyJump` logs in.
+fn jump_hosts(spec: &str) -> Result<Vec<JumpHost>, String> {
+    let mut hops = parse_jump_hosts(spec).map_err(|e| format!("-J {spec}: {e}"))?;
+    for hop in &mut hops {
+        if hop.user.is_none() {
+            hop.user = Some(local_user()?);
+        }
+    }
+    Ok(hops)
 }
 
 /// `Name=Value`, `Name Value` or `Name = Value`.
@@ -708,6 +873,77 @@ mod tests {
     fn batch_mode_leaves_out_the_methods_that_ask() {
         let o = options(&["-o", "BatchMode=yes", "h"]);
         assert_eq!(o.auth_methods(true), [AuthMethod::PublicKey]);
+    }
+
+    #[test]
+    fn forward_flags_and_options_accumulate() {
+        let o = options(&[
+            "-L",
+            "8080:db:5432",
+            "-o",
+            "LocalForward=9090 web:80",
+            "-R",
+            "0:localhost:22",
+            "-D",
+            "1080",
+            "-N",
+            "-A",
+            "h",
+        ]);
+        assert_eq!(o.local_forwards.len(), 2);
+        assert_eq!(
+            o.local_forwards[1].connect,
+            Endpoint::Tcp {
+                host: "web".into(),
+                port: 80
+            }
+        );
+        assert_eq!(o.remote_forwards.len(), 1);
+        assert_eq!(o.dynamic_forwards.len(), 1);
+        assert!(o.no_command && o.forward_agent);
+    }
+
+    #[test]
+    fn gateway_ports_opens_only_forwards_without_a_bind_address() {
+        let o = options(&[
+            "-o",
+            "GatewayPorts=yes",
+            "-L",
+            "8080:db:5432",
+            "-L",
+            "127.0.0.1:8081:db:5432",
+            "-D",
+            "1080",
+            "h",
+        ]);
+        let hosts: Vec<_> = o
+            .local_forwards
+            .iter()
+            .map(|f| f.listen.clone())
+            .chain(o.dynamic_forwards.clone())
+            .map(|end| match end {
+                Endpoint::Tcp { host, .. } => host,
+                Endpoint::Unix(path) => path,
+            })
+            .collect();
+        assert_eq!(hosts, ["", "127.0.0.1", ""]);
+        let o = options(&["-L", "8080:db:5432", "h"]);
+        assert_eq!(
+            o.local_forwards[0].listen,
+            Endpoint::Tcp {
+                host: "localhost".into(),
+                port: 8080
+            }
+        );
+    }
+
+    #[test]
+    fn jump_flag_overrides_proxy_jump_and_fills_in_users() {
+        let o = options(&["-o", "ProxyJump=a", "-J", "u@b:2,c", "h"]);
+        assert_eq!(o.jump_hosts.len(), 2);
+        assert_eq!(o.jump_hosts[0].user.as_deref(), Some("u"));
+        assert_eq!(o.jump_hosts[0].port, Some(2));
+        assert!(o.jump_hosts[1].user.is_some());
     }
 
     #[test]
