@@ -9,12 +9,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{ArgAction, Parser};
-use sansh_tokio::core::driver::forward::{
-    Endpoint, ForwardSpec, JumpHost, parse_dynamic_forward, parse_jump_hosts,
-    parse_local_forward, parse_remote_forward,
-};
 use sansh_tokio::core::auth::AuthMethod;
 use sansh_tokio::core::cipher::{CipherAlgorithm, MacAlgorithm};
+use sansh_tokio::core::driver::forward::{
+    Endpoint, ForwardSpec, JumpHost, parse_dynamic_forward, parse_jump_hosts, parse_local_forward,
+    parse_remote_forward,
+};
 use sansh_tokio::core::host_pattern::glob_matches;
 use sansh_tokio::core::kex::KexAlgorithm;
 use sansh_tokio::core::keys::SignatureAlgorithm;
