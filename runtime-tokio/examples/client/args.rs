@@ -11,13 +11,12 @@ use std::time::Duration;
 use clap::{ArgAction, Parser};
 use sansh_tokio::core::auth::AuthMethod;
 use sansh_tokio::core::cipher::{CipherAlgorithm, MacAlgorithm};
-use sansh_tokio::core::driver::forward::{
-    Endpoint, ForwardSpec, JumpHost, parse_dynamic_forward, parse_jump_hosts, parse_local_forward,
-    parse_remote_forward,
-};
+use sansh_tokio::core::driver::forward::{Endpoint, ForwardSpec, JumpHost};
 use sansh_tokio::core::host_pattern::glob_matches;
 use sansh_tokio::core::kex::KexAlgorithm;
 use sansh_tokio::core::keys::SignatureAlgorithm;
+
+use crate::forward_args::{Forwards, forward_option};
 
 /// `client [options] [user@]host [command...]`: an OpenSSH-style client on sansh.
 #[derive(Debug, Parser)]
@@ -285,29 +284,13 @@ impl Options {
             .map(parse_methods)
             .transpose()?;
         let command = (!cli.command.is_empty()).then(|| cli.command.join(" "));
-        let gateway_ports = set.gateway_ports.unwrap_or(false);
-        let local_forwards = cli
-            .local_forward
-            .iter()
-            .chain(&set.local_forwards)
-            .map(|spec| local_forward(spec, gateway_ports))
-            .collect::<Result<_, _>>()?;
-        let remote_forwards = cli
-            .remote_forward
-            .iter()
-            .chain(&set.remote_forwards)
-            .map(|spec| parse_remote_forward(spec).map_err(|e| format!("-R {spec}: {e}")))
-            .collect::<Result<_, _>>()?;
-        let dynamic_forwards = cli
-            .dynamic_forward
-            .iter()
-            .chain(&set.dynamic_forwards)
-            .map(|spec| dynamic_forward(spec, gateway_ports))
-            .collect::<Result<_, _>>()?;
-        let jump_hosts = match cli.jump.or(set.proxy_jump) {
-            Some(spec) => jump_hosts(&spec)?,
-            None => Vec::new(),
-        };
+        let forwards = Forwards::resolve(
+            [cli.local_forward, set.local_forwards],
+            [cli.remote_forward, set.remote_forwards],
+            [cli.dynamic_forward, set.dynamic_forwards],
+            cli.jump.or(set.proxy_jump),
+            set.gateway_ports.unwrap_or(false),
+        )?;
         Ok(Self {
             host,
             port,
@@ -376,10 +359,10 @@ impl Options {
             log_level,
             identities_only: set.identities_only.unwrap_or(false),
             environment: environment(set.set_env.unwrap_or_default(), &set.send_env),
-            local_forwards,
-            remote_forwards,
-            dynamic_forwards,
-            jump_hosts,
+            local_forwards: forwards.local,
+            remote_forwards: forwards.remote,
+            dynamic_forwards: forwards.dynamic,
+            jump_hosts: forwards.jump,
             no_command: cli.no_command,
             forward_agent: cli.forward_agent || set.forward_agent.unwrap_or(false),
             exit_on_forward_failure: set.exit_on_forward_failure.unwrap_or(false),
@@ -568,68 +551,6 @@ fn environment(mut set: Vec<(String, String)>, send: &[String]) -> Vec<(String, 
     set
 }
 
-/// ssh_config's `listen target` as the command line's `listen:target`.
-fn forward_option(value: &str) -> String {
-    value.split_whitespace().collect::<Vec<_>>().join(":")
-}
-
-/// Whether a forward's listening end names its bind address (else `GatewayPorts`
-/// decides between loopback and every address).
-fn names_bind_address(spec: &str, listen: &Endpoint, fields_without_bind: usize) -> bool {
-    let Endpoint::Tcp { .. } = listen else {
-        return true;
-    };
-    // Colons inside brackets belong to an IPv6 address, not to the spec.
-    let mut depth = 0usize;
-    let mut colons = 0usize;
-    for c in spec.chars() {
-        match c {
-            '[' => depth += 1,
-            ']' => depth = depth.saturating_sub(1),
-            ':' if depth == 0 => colons += 1,
-            _ => {}
-        }
-    }
-    colons + 1 > fields_without_bind
-}
-
-/// A `-L`: loopback unless a bind address is given or `GatewayPorts` is set.
-fn local_forward(spec: &str, gateway_ports: bool) -> Result<ForwardSpec, String> {
-    let mut forward = parse_local_forward(spec).map_err(|e| format!("-L {spec}: {e}"))?;
-    let target_fields = match forward.connect {
-        Endpoint::Tcp { .. } => 2,
-        Endpoint::Unix(_) => 1,
-    };
-    if gateway_ports && !names_bind_address(spec, &forward.listen, target_fields + 1) {
-        if let Endpoint::Tcp { host, .. } = &mut forward.listen {
-            host.clear();
-        }
-    }
-    Ok(forward)
-}
-
-/// A `-D`: loopback unless a bind address is given or `GatewayPorts` is set.
-fn dynamic_forward(spec: &str, gateway_ports: bool) -> Result<Endpoint, String> {
-    let mut listen = parse_dynamic_forward(spec).map_err(|e| format!("-D {spec}: {e}"))?;
-    if gateway_ports && !names_bind_address(spec, &listen, 1) {
-        if let Endpoint::Tcp { host, .. } = &mut listen {
-            host.clear();
-        }
-    }
-    Ok(listen)
-}
-
-/// `-J`: each hop's user defaults to ours, as ssh's `ProxyJump` logs in.
-fn jump_hosts(spec: &str) -> Result<Vec<JumpHost>, String> {
-    let mut hops = parse_jump_hosts(spec).map_err(|e| format!("-J {spec}: {e}"))?;
-    for hop in &mut hops {
-        if hop.user.is_none() {
-            hop.user = Some(local_user()?);
-        }
-    }
-    Ok(hops)
-}
-
 /// `Name=Value`, `Name Value` or `Name = Value`.
 fn split_option(option: &str) -> Option<(&str, &str)> {
     let option = option.trim();
@@ -780,7 +701,7 @@ fn split_uri_host(host: &str) -> Option<(String, Option<u16>)> {
 }
 
 /// The local user's name, the default login.
-fn local_user() -> Result<String, String> {
+pub(crate) fn local_user() -> Result<String, String> {
     for variable in ["USER", "LOGNAME"] {
         if let Some(user) = std::env::var_os(variable).filter(|u| !u.is_empty()) {
             return Ok(user.to_string_lossy().into_owned());
@@ -879,71 +800,21 @@ mod tests {
     fn forward_flags_and_options_accumulate() {
         let o = options(&[
             "-L",
-            "8080:db:5432",
+            "1:db:5",
             "-o",
-            "LocalForward=9090 web:80",
-            "-R",
-            "0:localhost:22",
-            "-D",
-            "1080",
+            "LocalForward=2 web:80",
             "-N",
             "-A",
             "h",
         ]);
         assert_eq!(o.local_forwards.len(), 2);
-        assert_eq!(
-            o.local_forwards[1].connect,
-            Endpoint::Tcp {
-                host: "web".into(),
-                port: 80
-            }
-        );
-        assert_eq!(o.remote_forwards.len(), 1);
-        assert_eq!(o.dynamic_forwards.len(), 1);
         assert!(o.no_command && o.forward_agent);
     }
 
     #[test]
-    fn gateway_ports_opens_only_forwards_without_a_bind_address() {
-        let o = options(&[
-            "-o",
-            "GatewayPorts=yes",
-            "-L",
-            "8080:db:5432",
-            "-L",
-            "127.0.0.1:8081:db:5432",
-            "-D",
-            "1080",
-            "h",
-        ]);
-        let hosts: Vec<_> = o
-            .local_forwards
-            .iter()
-            .map(|f| f.listen.clone())
-            .chain(o.dynamic_forwards.clone())
-            .map(|end| match end {
-                Endpoint::Tcp { host, .. } => host,
-                Endpoint::Unix(path) => path,
-            })
-            .collect();
-        assert_eq!(hosts, ["", "127.0.0.1", ""]);
-        let o = options(&["-L", "8080:db:5432", "h"]);
-        assert_eq!(
-            o.local_forwards[0].listen,
-            Endpoint::Tcp {
-                host: "localhost".into(),
-                port: 8080
-            }
-        );
-    }
-
-    #[test]
-    fn jump_flag_overrides_proxy_jump_and_fills_in_users() {
+    fn jump_flag_overrides_proxy_jump() {
         let o = options(&["-o", "ProxyJump=a", "-J", "u@b:2,c", "h"]);
         assert_eq!(o.jump_hosts.len(), 2);
-        assert_eq!(o.jump_hosts[0].user.as_deref(), Some("u"));
-        assert_eq!(o.jump_hosts[0].port, Some(2));
-        assert!(o.jump_hosts[1].user.is_some());
     }
 
     #[test]

@@ -25,10 +25,19 @@
 //! HostKeyAlias, RequestTTY, ConnectTimeout, ServerAliveInterval,
 //! ServerAliveCountMax, LogLevel, IdentitiesOnly, SetEnv, SendEnv, LocalForward,
 //! RemoteForward, DynamicForward, ProxyJump, ForwardAgent, ExitOnForwardFailure,
-//! GatewayPorts. No ssh_config
-//! file is read, and there is no escape character (`~.`).
+//! GatewayPorts. No ssh_config file is read, and there is no escape character
+//! (`~.`).
+//!
+//! Forwarding as ssh: `-L`, `-R` and `-D` start once logged in (`-v` prints where
+//! each listens; `-R` of port 0 prints the allocated port), `-N` runs no command
+//! and holds them until the connection ends or a signal, `-A` forwards the agent
+//! at `SSH_AUTH_SOCK`, `-J` connects through each hop's `direct-tcpip` channel,
+//! checking every hop's key under its own name. Unlike ssh, whose hops are fresh
+//! ssh processes, the hops share the command line's keys, known_hosts files and
+//! algorithms.
 
 mod args;
+mod forward_args;
 mod forwarding;
 mod handler;
 mod known_hosts;
