@@ -157,15 +157,20 @@ async fn establish(options: &Options, via: Option<&Connection>) -> Result<Connec
             sansh_tokio::connect_timeout(address, timeout, config, handler.clone()).await
         }
         Some(hop) => {
-            let origin = SocketAddr::from(([127, 0, 0, 1], 0));
-            match hop
-                .open_direct_tcpip(&options.host, options.port, origin)
-                .await
-            {
-                Ok(tunnel) => {
-                    let runtime = TokioRuntime::current().shared();
-                    connect_with(runtime, tunnel, config, handler.clone()).await
-                }
+            // ConnectTimeout covers the channel's open and the handshake through it.
+            let tunnelled = tokio::time::timeout(timeout, async {
+                let origin = SocketAddr::from(([127, 0, 0, 1], 0));
+                let tunnel = hop
+                    .open_direct_tcpip(&options.host, options.port, origin)
+                    .await
+                    .map_err(|why| why.to_string())?;
+                let runtime = TokioRuntime::current().shared();
+                Ok::<_, String>(connect_with(runtime, tunnel, config, handler.clone()).await)
+            })
+            .await
+            .unwrap_or_else(|_| Err("timed out".into()));
+            match tunnelled {
+                Ok(connected) => connected,
                 Err(why) => {
                     error(
                         options,
