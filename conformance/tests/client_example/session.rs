@@ -54,6 +54,24 @@ fn stdin_goes_through_cat_and_back_intact() {
 }
 
 #[test]
+fn stdin_keeps_flowing_after_the_remote_closed_its_output() {
+    let setup = setup();
+    let received = setup.dir.join("received");
+    // Larger than the channel window: most of it is sent after the remote side's
+    // EOF on stdout and stderr has arrived.
+    let input: Vec<u8> = (0..4 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    let command = format!("exec >&- 2>&-; cat > '{}'", received.display());
+    let output = run(
+        setup.keyed(&setup.trusted()).args(["127.0.0.1", &command]),
+        input.clone(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let got = std::fs::read(&received).expect("the remote command wrote its input");
+    assert_eq!(got.len(), input.len());
+    assert!(got == input, "the remote side received other bytes");
+}
+
+#[test]
 fn ciphers_macs_and_kex_options_restrict_what_is_negotiated() {
     // sshd logs what it negotiated at debug level (its default here).
     let setup = setup_with(Sshd::builder());
@@ -174,7 +192,7 @@ fn set_env_and_send_env_reach_the_remote_command() {
 }
 
 #[test]
-fn a_command_that_closes_its_output_early_gets_eof_and_ends() {
+fn a_command_that_closes_its_output_early_gets_eof_when_our_stdin_ends() {
     let setup = setup();
     let mut child = setup
         .keyed(&setup.trusted())
@@ -184,10 +202,9 @@ fn a_command_that_closes_its_output_early_gets_eof_and_ends() {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn the client");
-    // Our stdin stays open: the remote side must still get EOF once it has closed
-    // its output, or neither side would ever finish.
-    let stdin = child.stdin.take();
+    // As with ssh, the remote side reads our stdin until it ends, whether or not it
+    // still writes: closing ours is what gives it EOF, and then its exit status.
+    drop(child.stdin.take());
     let status = wait_or_kill(&mut child, RUN_LIMIT).expect("wait for the client");
-    drop(stdin);
     assert_eq!(status.and_then(|s| s.code()), Some(2), "{status:?}");
 }

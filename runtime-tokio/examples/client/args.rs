@@ -2,9 +2,8 @@
 //! into one [`Options`] with ssh's precedence.
 //!
 //! ssh keeps the first value it obtains for each option, and its flags (`-p`, `-l`,
-//! `-c`, ...) override `-o`. Forwarding flags (`-L -R -D -J -N -A`) are not parsed
-//! yet: they join [`Cli`] and [`Options`] as fields of their own, and their `-o`
-//! keywords (`LocalForward`, `ProxyJump`, ...) join [`Options::set`].
+//! `-c`, ...) override `-o`. Forwards (`-L`, `-R`, `-D` and their `-o` keywords)
+//! accumulate, as ssh adds every one it is given.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -12,9 +11,12 @@ use std::time::Duration;
 use clap::{ArgAction, Parser};
 use sansh_tokio::core::auth::AuthMethod;
 use sansh_tokio::core::cipher::{CipherAlgorithm, MacAlgorithm};
+use sansh_tokio::core::driver::forward::{Endpoint, ForwardSpec, JumpHost};
 use sansh_tokio::core::host_pattern::glob_matches;
 use sansh_tokio::core::kex::KexAlgorithm;
 use sansh_tokio::core::keys::SignatureAlgorithm;
+
+use crate::forward_args::{Forwards, forward_option};
 
 /// `client [options] [user@]host [command...]`: an OpenSSH-style client on sansh.
 #[derive(Debug, Parser)]
@@ -63,6 +65,24 @@ pub(crate) struct Cli {
     /// Verbose: more diagnostics on stderr (repeatable).
     #[arg(short = 'v', action = ArgAction::Count)]
     verbose: u8,
+    /// Local forward `[bind:]port:host:hostport` (or with socket paths; repeatable).
+    #[arg(short = 'L', value_name = "SPEC", action = ArgAction::Append)]
+    local_forward: Vec<String>,
+    /// Remote forward `[bind:]port:host:hostport` (or with socket paths; repeatable).
+    #[arg(short = 'R', value_name = "SPEC", action = ArgAction::Append)]
+    remote_forward: Vec<String>,
+    /// SOCKS proxy on `[bind:]port` (repeatable).
+    #[arg(short = 'D', value_name = "SPEC", action = ArgAction::Append)]
+    dynamic_forward: Vec<String>,
+    /// Jump hosts `[user@]host[:port]`, comma-separated, first hop first.
+    #[arg(short = 'J', value_name = "HOPS")]
+    jump: Option<String>,
+    /// Run no remote command: just forward.
+    #[arg(short = 'N')]
+    no_command: bool,
+    /// Forward the authentication agent.
+    #[arg(short = 'A')]
+    forward_agent: bool,
     /// `[user@]host` or `ssh://[user@]host[:port]`.
     destination: String,
     /// The remote command; without one, the user's shell.
@@ -151,6 +171,20 @@ pub(crate) struct Options {
     pub(crate) identities_only: bool,
     /// Variables to set remotely: `SetEnv` values, then `SendEnv` matches from ours.
     pub(crate) environment: Vec<(String, String)>,
+    /// `-L` and `LocalForward`, in order.
+    pub(crate) local_forwards: Vec<ForwardSpec>,
+    /// `-R` and `RemoteForward`, in order.
+    pub(crate) remote_forwards: Vec<ForwardSpec>,
+    /// `-D` and `DynamicForward`: where each SOCKS proxy listens.
+    pub(crate) dynamic_forwards: Vec<Endpoint>,
+    /// `-J` or `ProxyJump`, first hop first, users filled in.
+    pub(crate) jump_hosts: Vec<JumpHost>,
+    /// `-N`: no session, only the forwards.
+    pub(crate) no_command: bool,
+    /// `-A` or `ForwardAgent`.
+    pub(crate) forward_agent: bool,
+    /// `ExitOnForwardFailure`: a forward that cannot be set up is fatal.
+    pub(crate) exit_on_forward_failure: bool,
 }
 
 /// What `-o` set, each kept at its first value as ssh does.
@@ -184,6 +218,13 @@ struct Set {
     identities_only: Option<bool>,
     set_env: Option<Vec<(String, String)>>,
     send_env: Vec<String>,
+    local_forwards: Vec<String>,
+    remote_forwards: Vec<String>,
+    dynamic_forwards: Vec<String>,
+    proxy_jump: Option<String>,
+    forward_agent: Option<bool>,
+    exit_on_forward_failure: Option<bool>,
+    gateway_ports: Option<bool>,
 }
 
 impl Options {
@@ -243,6 +284,13 @@ impl Options {
             .map(parse_methods)
             .transpose()?;
         let command = (!cli.command.is_empty()).then(|| cli.command.join(" "));
+        let forwards = Forwards::resolve(
+            [cli.local_forward, set.local_forwards],
+            [cli.remote_forward, set.remote_forwards],
+            [cli.dynamic_forward, set.dynamic_forwards],
+            cli.jump.or(set.proxy_jump),
+            set.gateway_ports.unwrap_or(false),
+        )?;
         Ok(Self {
             host,
             port,
@@ -311,7 +359,34 @@ impl Options {
             log_level,
             identities_only: set.identities_only.unwrap_or(false),
             environment: environment(set.set_env.unwrap_or_default(), &set.send_env),
+            local_forwards: forwards.local,
+            remote_forwards: forwards.remote,
+            dynamic_forwards: forwards.dynamic,
+            jump_hosts: forwards.jump,
+            no_command: cli.no_command,
+            forward_agent: cli.forward_agent || set.forward_agent.unwrap_or(false),
+            exit_on_forward_failure: set.exit_on_forward_failure.unwrap_or(false),
         })
+    }
+
+    /// The options for a jump host: its own name, port and user (its key checked
+    /// under its own name, no alias); no command, forwards or hops of its own.
+    /// Unlike ssh, which starts a fresh ssh per hop, the hops share the rest of
+    /// the command line (keys, known_hosts files, algorithms).
+    pub(crate) fn for_jump_host(&self, hop: &JumpHost) -> Self {
+        Self {
+            host: hop.host.clone(),
+            port: hop.port.unwrap_or(22),
+            user: hop.user.clone().unwrap_or_else(|| self.user.clone()),
+            host_key_alias: None,
+            command: None,
+            local_forwards: Vec::new(),
+            remote_forwards: Vec::new(),
+            dynamic_forwards: Vec::new(),
+            jump_hosts: Vec::new(),
+            forward_agent: false,
+            ..self.clone()
+        }
     }
 
     /// The methods to try, in order, as the options allow them.
@@ -433,6 +508,17 @@ fn set_option(set: &mut Set, option: &str) -> Result<(), String> {
             };
             first(&mut set.log_level, level);
         }
+        // ssh_config writes the two ends apart: `LocalForward 8080 host:80`.
+        "localforward" => set.local_forwards.push(forward_option(value)),
+        "remoteforward" => set.remote_forwards.push(forward_option(value)),
+        "dynamicforward" => set.dynamic_forwards.push(value.to_owned()),
+        "proxyjump" => first(&mut set.proxy_jump, value.to_owned()),
+        "forwardagent" => first(&mut set.forward_agent, yes_no(value).ok_or_else(bad)?),
+        "exitonforwardfailure" => first(
+            &mut set.exit_on_forward_failure,
+            yes_no(value).ok_or_else(bad)?,
+        ),
+        "gatewayports" => first(&mut set.gateway_ports, yes_no(value).ok_or_else(bad)?),
         _ => return Err(format!("command-line: unsupported option {name:?}")),
     }
     Ok(())
@@ -615,7 +701,7 @@ fn split_uri_host(host: &str) -> Option<(String, Option<u16>)> {
 }
 
 /// The local user's name, the default login.
-fn local_user() -> Result<String, String> {
+pub(crate) fn local_user() -> Result<String, String> {
     for variable in ["USER", "LOGNAME"] {
         if let Some(user) = std::env::var_os(variable).filter(|u| !u.is_empty()) {
             return Ok(user.to_string_lossy().into_owned());
@@ -708,6 +794,27 @@ mod tests {
     fn batch_mode_leaves_out_the_methods_that_ask() {
         let o = options(&["-o", "BatchMode=yes", "h"]);
         assert_eq!(o.auth_methods(true), [AuthMethod::PublicKey]);
+    }
+
+    #[test]
+    fn forward_flags_and_options_accumulate() {
+        let o = options(&[
+            "-L",
+            "1:db:5",
+            "-o",
+            "LocalForward=2 web:80",
+            "-N",
+            "-A",
+            "h",
+        ]);
+        assert_eq!(o.local_forwards.len(), 2);
+        assert!(o.no_command && o.forward_agent);
+    }
+
+    #[test]
+    fn jump_flag_overrides_proxy_jump() {
+        let o = options(&["-o", "ProxyJump=a", "-J", "u@b:2,c", "h"]);
+        assert_eq!(o.jump_hosts.len(), 2);
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! ```text
 //! cargo run --release -p sansh-tokio --example client -- \
 //!     [-p PORT] [-l USER] [-i FILE]... [-o Name=Value]... [-c CIPHERS] [-m MACS] \
-//!     [-t|-T] [-n] [-C] [-q] [-v] [user@]host [command...]
+//!     [-t|-T] [-n] [-C] [-q] [-v] [-L SPEC]... [-R SPEC]... [-D SPEC]... \
+//!     [-J HOPS] [-N] [-A] [user@]host [command...]
 //! ```
 //!
 //! It behaves like OpenSSH's `ssh`: stdin goes to the remote side, its stdout and
@@ -22,10 +23,22 @@
 //! PubkeyAuthentication, PreferredAuthentications, NumberOfPasswordPrompts,
 //! StrictHostKeyChecking, UserKnownHostsFile, GlobalKnownHostsFile, HashKnownHosts,
 //! HostKeyAlias, RequestTTY, ConnectTimeout, ServerAliveInterval,
-//! ServerAliveCountMax, LogLevel, IdentitiesOnly, SetEnv, SendEnv. No ssh_config
-//! file is read, and there is no escape character (`~.`).
+//! ServerAliveCountMax, LogLevel, IdentitiesOnly, SetEnv, SendEnv, LocalForward,
+//! RemoteForward, DynamicForward, ProxyJump, ForwardAgent, ExitOnForwardFailure,
+//! GatewayPorts. No ssh_config file is read, and there is no escape character
+//! (`~.`).
+//!
+//! Forwarding as ssh: `-L`, `-R` and `-D` start once logged in (`-v` prints where
+//! each listens; `-R` of port 0 prints the allocated port), `-N` runs no command
+//! and holds them until the connection ends or a signal, `-A` forwards the agent
+//! at `SSH_AUTH_SOCK`, `-J` connects through each hop's `direct-tcpip` channel,
+//! checking every hop's key under its own name. Unlike ssh, whose hops are fresh
+//! ssh processes, the hops share the command line's keys, known_hosts files and
+//! algorithms.
 
 mod args;
+mod forward_args;
+mod forwarding;
 mod handler;
 mod known_hosts;
 mod prompt;
@@ -33,12 +46,15 @@ mod session;
 mod terminal;
 
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use sansh_tokio::core::ConnectionError;
 use sansh_tokio::core::cipher::{CompressionAlgorithm, MacAlgorithm};
-use sansh_tokio::core::driver::{AuthFailed, Channel};
-use sansh_tokio::{ClientConfig, ConnectError, Connection, DEFAULT_CONNECT_TIMEOUT, Login};
+use sansh_tokio::core::driver::{AuthFailed, Channel, connect_with};
+use sansh_tokio::{
+    ClientConfig, ConnectError, Connection, DEFAULT_CONNECT_TIMEOUT, Login, TokioRuntime,
+};
 
 use crate::args::{LogLevel, Options, RequestTty};
 use crate::handler::Handler;
@@ -47,7 +63,7 @@ use crate::prompt::Prompter;
 use crate::session::Ended;
 
 /// ssh's exit code for its own errors.
-const FAILURE: i32 = 255;
+pub(crate) const FAILURE: i32 = 255;
 
 fn main() {
     let options = match Options::from_args() {
@@ -75,8 +91,51 @@ fn main() {
     std::process::exit(code);
 }
 
-/// Connects, logs in and runs the session; returns the exit code.
+/// Connects (through the jump hosts, if any), logs in, sets up the forwards and
+/// runs the session; returns the exit code.
 async fn run(options: &Options) -> i32 {
+    // Each hop carries the next one's connection: all stay open until the end.
+    let mut hops: Vec<Connection> = Vec::new();
+    for hop in &options.jump_hosts {
+        let hop_options = options.for_jump_host(hop);
+        match establish(&hop_options, hops.last()).await {
+            Ok(conn) => hops.push(conn),
+            Err(code) => return code,
+        }
+    }
+    let conn = match establish(options, hops.last()).await {
+        Ok(conn) => conn,
+        Err(code) => return code,
+    };
+    let code = match forwarding::start(options, &conn).await {
+        Err(forwarding::Fatal) => FAILURE,
+        Ok(forwards) => {
+            let code = if options.no_command {
+                forwarding::hold(options, &conn).await
+            } else {
+                match session(options, &conn).await {
+                    Ok(code) => code,
+                    Err(message) => {
+                        error(options, &message);
+                        FAILURE
+                    }
+                }
+            };
+            drop(forwards);
+            code
+        }
+    };
+    conn.disconnect("disconnected by user");
+    for hop in hops.iter().rev() {
+        hop.disconnect("disconnected by user");
+    }
+    code
+}
+
+/// Connects to `options.host` (directly, or through `via`'s `direct-tcpip`
+/// channel), checks its key under its own name and logs in; the exit code on
+/// failure, its reason already printed.
+async fn establish(options: &Options, via: Option<&Connection>) -> Result<Connection, i32> {
     let prompter = Prompter::from_env(options.batch_mode);
     let account = format!("{}@{}", options.user, options.host);
     let check = HostKeyCheck::new(options);
@@ -92,15 +151,46 @@ async fn run(options: &Options) -> i32 {
     }
     let handler = Handler::new(check, prompter, account, options.log_level);
     let timeout = options.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
-    let address = (options.host.as_str(), options.port);
-    let connected = sansh_tokio::connect_timeout(address, timeout, config, handler.clone()).await;
+    let connected = match via {
+        None => {
+            let address = (options.host.as_str(), options.port);
+            sansh_tokio::connect_timeout(address, timeout, config, handler.clone()).await
+        }
+        Some(hop) => {
+            // ConnectTimeout covers the channel's open and the handshake through it.
+            let tunnelled = tokio::time::timeout(timeout, async {
+                let origin = SocketAddr::from(([127, 0, 0, 1], 0));
+                let tunnel = hop
+                    .open_direct_tcpip(&options.host, options.port, origin)
+                    .await
+                    .map_err(|why| why.to_string())?;
+                let runtime = TokioRuntime::current().shared();
+                Ok::<_, String>(connect_with(runtime, tunnel, config, handler.clone()).await)
+            })
+            .await
+            .unwrap_or_else(|_| Err("timed out".into()));
+            match tunnelled {
+                Ok(connected) => connected,
+                Err(why) => {
+                    error(
+                        options,
+                        &format!(
+                            "channel open to {} port {} through the jump host failed: {why}",
+                            options.host, options.port
+                        ),
+                    );
+                    return Err(FAILURE);
+                }
+            }
+        }
+    };
     let conn = match connected {
         Ok(conn) => conn,
         // The check has said why already.
         Err(ConnectError::Handshake(ConnectionError::HostKeyRejected))
             if handler.verdict() == Some(Verdict::Refused) =>
         {
-            return FAILURE;
+            return Err(FAILURE);
         }
         Err(why) => {
             error(
@@ -110,31 +200,11 @@ async fn run(options: &Options) -> i32 {
                     options.host, options.port
                 ),
             );
-            return FAILURE;
+            return Err(FAILURE);
         }
     };
     if options.log_level >= LogLevel::Debug {
-        if let Some(negotiated) = conn.algorithms() {
-            // ssh's wording, so that logs compare line for line.
-            let mac = |mac: Option<MacAlgorithm>| mac.map_or("<implicit>", MacAlgorithm::name);
-            eprintln!("debug1: kex: algorithm: {}", negotiated.kex.name());
-            eprintln!(
-                "debug1: kex: host key algorithm: {}",
-                negotiated.host_key.name()
-            );
-            eprintln!(
-                "debug1: kex: server->client cipher: {} MAC: {} compression: {}",
-                negotiated.cipher_s2c.name(),
-                mac(negotiated.mac_s2c),
-                negotiated.compression_s2c.name()
-            );
-            eprintln!(
-                "debug1: kex: client->server cipher: {} MAC: {} compression: {}",
-                negotiated.cipher_c2s.name(),
-                mac(negotiated.mac_c2s),
-                negotiated.compression_c2s.name()
-            );
-        }
+        log_algorithms(&conn);
     }
     let password_allowed = handler.verdict() != Some(Verdict::TrustedDespiteChange);
     match conn
@@ -151,6 +221,7 @@ async fn run(options: &Options) -> i32 {
                     method.name()
                 );
             }
+            Ok(conn)
         }
         Err(AuthFailed::Denied { offered, .. }) => {
             error(
@@ -162,22 +233,39 @@ async fn run(options: &Options) -> i32 {
                     offered.join(",")
                 ),
             );
-            return FAILURE;
+            Err(FAILURE)
         }
         Err(why) => {
             error(options, &format!("{why}"));
-            return FAILURE;
+            Err(FAILURE)
         }
     }
-    let code = match session(options, &conn).await {
-        Ok(code) => code,
-        Err(message) => {
-            error(options, &message);
-            FAILURE
-        }
+}
+
+/// The negotiated algorithms, in ssh's `-vv` wording so that logs compare line
+/// for line.
+fn log_algorithms(conn: &Connection) {
+    let Some(negotiated) = conn.algorithms() else {
+        return;
     };
-    conn.disconnect("disconnected by user");
-    code
+    let mac = |mac: Option<MacAlgorithm>| mac.map_or("<implicit>", MacAlgorithm::name);
+    eprintln!("debug1: kex: algorithm: {}", negotiated.kex.name());
+    eprintln!(
+        "debug1: kex: host key algorithm: {}",
+        negotiated.host_key.name()
+    );
+    eprintln!(
+        "debug1: kex: server->client cipher: {} MAC: {} compression: {}",
+        negotiated.cipher_s2c.name(),
+        mac(negotiated.mac_s2c),
+        negotiated.compression_s2c.name()
+    );
+    eprintln!(
+        "debug1: kex: client->server cipher: {} MAC: {} compression: {}",
+        negotiated.cipher_c2s.name(),
+        mac(negotiated.mac_c2s),
+        negotiated.compression_c2s.name()
+    );
 }
 
 /// The engine's configuration from the options.
@@ -236,6 +324,18 @@ async fn session(options: &Options, conn: &Connection) -> Result<i32, String> {
         // sshd takes only the names its AcceptEnv lists; ssh goes on regardless.
         let _ = channel.env(name, value).await;
     }
+    // Held until the session ends: the server's agent channels are relayed meanwhile.
+    let _agent = if options.forward_agent {
+        match channel.request_agent_forwarding() {
+            Ok(agent) => Some(agent),
+            Err(why) => {
+                warn(options, &format!("Agent forwarding not requested: {why}"));
+                None
+            }
+        }
+    } else {
+        None
+    };
     let pty = wants_pty(options);
     if pty {
         if let Err(error) = channel.request_pty(&terminal::pty_request()).await {
@@ -270,11 +370,7 @@ async fn session(options: &Options, conn: &Connection) -> Result<i32, String> {
         }
         Ended::RemoteDone => {}
     }
-    // The remote side closed its output; if it still reads its input (a command
-    // that closed stdout and stderr early), the rest of ours is not sent (the
-    // relay cannot wait for stdin and the channel's close at once), but it gets
-    // EOF rather than waiting forever. Already sent when our stdin had ended.
-    let _ = channel.write_eof();
+    // The relay ended with the channel's close: the exit status is in.
     wait_closed(&channel).await?;
     if pty && options.log_level >= LogLevel::Info {
         eprintln!("Connection to {} closed.", options.host);

@@ -1,12 +1,13 @@
 //! The interactive part: our stdin to the channel, the channel's stdout and stderr
-//! to ours (apart), terminal size changes as `window-change`, until the remote side
-//! has closed its output.
+//! to ours (apart), terminal size changes as `window-change`, until the channel
+//! closes. The directions are independent: stdin keeps flowing after the remote
+//! side closed its stdout and stderr, as long as the channel is open (as ssh does).
 //!
 //! One task polls everything: the channel's reader, writer and stderr keep their
 //! own wakers in the driver, so a single `poll_fn` can wait on all of them at once
-//! without a second handle on the channel.
+//! and still read the exit status from the whole channel once it closed.
 
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -26,7 +27,7 @@ const STDIN_AHEAD: usize = 4;
 
 /// How the relay ended.
 pub(crate) enum Ended {
-    /// The remote side closed its output.
+    /// The remote side closed its output, and the channel closed.
     RemoteDone,
     /// A signal asked us to stop (SIGHUP, SIGTERM, or SIGINT/SIGQUIT without a pty).
     Signal(&'static str),
@@ -159,10 +160,17 @@ impl Pump<'_> {
                 self.err_done = true;
             }
         }
-        if self.out_done && self.err_done {
-            Poll::Ready(Ok(Ended::RemoteDone))
-        } else {
-            Poll::Pending
+        if !(self.out_done && self.err_done) {
+            return Poll::Pending;
+        }
+        // The output has ended; stdin goes on until the channel closes. The wait
+        // holds no state between polls, so a fresh one each time is the same wait.
+        let closed = self.channel.wait_closed();
+        let closed = std::pin::pin!(closed);
+        match closed.poll(cx) {
+            Poll::Ready(Ok(())) => Poll::Ready(Ok(Ended::RemoteDone)),
+            Poll::Ready(Err(error)) => Poll::Ready(Err(io::Error::other(error))),
+            Poll::Pending => Poll::Pending,
         }
     }
 
@@ -207,8 +215,8 @@ impl Pump<'_> {
     }
 }
 
-/// Copies until the remote side's stdout and stderr have ended (or a signal stops
-/// us). `stdin`: whether our stdin goes to the channel (else EOF right away);
+/// Copies until the remote side's stdout and stderr have ended and the channel
+/// has closed (or a signal stops us). `stdin`: whether our stdin goes to the channel (else EOF right away);
 /// `pty`: whether the remote side has a pty (terminal size changes are forwarded,
 /// and keys rather than signals interrupt).
 pub(crate) async fn relay(channel: &mut Channel, stdin: bool, pty: bool) -> io::Result<Ended> {
