@@ -12,8 +12,9 @@ use super::engine::Engine;
 use super::runtime::{AsyncTimer, ByteStream};
 use super::state::{Shared, State};
 
-/// Bytes read from the socket per `read` call.
-const READ_CHUNK: usize = 32 * 1024;
+/// Bytes read from the socket per `read` call: large enough that a bulk transfer
+/// takes many packets per system call and per pass through the engine.
+const READ_CHUNK: usize = 256 * 1024;
 
 /// Rounds of read/timer/write/dispatch per poll before the driver yields to other
 /// tasks, so one busy connection cannot starve the rest of an executor thread.
