@@ -103,8 +103,7 @@ impl ConnectionLayer {
             }
             scratch.clear();
             wire::put_data_header(scratch, remote, *ext, len);
-            scratch.extend_from_slice(&front[..len]);
-            if !t.send_upper(scratch) {
+            if !t.send_upper_parts(&[scratch, &front[..len]]) {
                 return false;
             }
             ch.send.consume(len as u32);
@@ -243,8 +242,7 @@ impl ConnectionLayer {
                 }
                 scratch.clear();
                 wire::put_data_header(scratch, remote, ext, len);
-                scratch.extend_from_slice(&data[taken..taken + len]);
-                if !t.send_upper(scratch) {
+                if !t.send_upper_parts(&[scratch, &data[taken..taken + len]]) {
                     self.blocked = true;
                     break;
                 }

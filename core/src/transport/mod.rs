@@ -433,26 +433,35 @@ impl Transport {
     /// key exchange runs (RFC 4253 §7.1). Returns false when the hold-back queue is
     /// full, in which case the message was not taken.
     pub(crate) fn send_upper(&mut self, payload: &[u8]) -> bool {
+        self.send_upper_parts(&[payload])
+    }
+
+    /// [`Transport::send_upper`] for a payload given in parts (a header and the data
+    /// behind it), which the packet takes without joining them first.
+    pub(crate) fn send_upper_parts(&mut self, parts: &[&[u8]]) -> bool {
         if self.closed {
             return false;
         }
         if self.round.as_ref().is_some_and(|r| !r.sent_newkeys()) {
-            if self.queued_bytes + payload.len() > self.config.limits.max_queued_during_kex {
+            let len: usize = parts.iter().map(|p| p.len()).sum();
+            if self.queued_bytes + len > self.config.limits.max_queued_during_kex {
                 return false;
             }
-            self.queued_bytes += payload.len();
-            self.queued.push_back(payload.to_vec());
+            self.queued_bytes += len;
+            self.queued.push_back(parts.concat());
             return true;
         }
-        self.write_upper(payload);
+        self.write_upper(parts);
         // A sender whose peer stays silent must still rekey at its byte limit.
         self.maybe_rekey(self.now);
         true
     }
 
-    fn write_upper(&mut self, payload: &[u8]) {
-        self.writer.write(payload, &mut self.out, self.rng.as_mut());
-        if self.role == Role::Server && payload.first() == Some(&msg::USERAUTH_SUCCESS) {
+    fn write_upper(&mut self, parts: &[&[u8]]) {
+        self.writer
+            .write_parts(parts, &mut self.out, self.rng.as_mut());
+        let first = parts.iter().find_map(|p| p.first());
+        if self.role == Role::Server && first == Some(&msg::USERAUTH_SUCCESS) {
             self.start_delayed_compression();
         }
     }
@@ -467,7 +476,7 @@ impl Transport {
     fn flush_queued(&mut self) {
         while let Some(payload) = self.queued.pop_front() {
             self.queued_bytes -= payload.len();
-            self.write_upper(&payload);
+            self.write_upper(&[&payload]);
         }
     }
 
