@@ -81,7 +81,7 @@ impl PacketWriter {
     }
 
     /// Appends one sealed packet carrying `payload` to `out`.
-    pub(crate) fn write(&mut self, payload: &[u8], out: &mut BytesMut, rng: &mut dyn SecureRandom) {
+    pub(crate) fn write(&mut self, payload: &[u8], out: &mut Vec<u8>, rng: &mut dyn SecureRandom) {
         self.write_parts(&[payload], out, rng);
     }
 
@@ -91,7 +91,7 @@ impl PacketWriter {
     pub(crate) fn write_parts(
         &mut self,
         parts: &[&[u8]],
-        out: &mut BytesMut,
+        out: &mut Vec<u8>,
         rng: &mut dyn SecureRandom,
     ) {
         let compressed;
@@ -128,17 +128,16 @@ impl PacketWriter {
         out.reserve(total);
         let start = out.len();
         out.extend_from_slice(&(packet_len as u32).to_be_bytes());
-        out.extend_from_slice(&[padding as u8]);
+        out.push(padding as u8);
         for part in parts {
             out.extend_from_slice(part);
         }
         let mut pad = [0u8; 32];
         rng.fill(&mut pad[..padding]);
         out.extend_from_slice(&pad[..padding]);
-        // Seal in place: the split-off tail shares the allocation, so unsplit is free.
-        let mut packet = out.split_off(start);
-        self.sealer.seal(self.seq, &mut packet);
-        out.unsplit(packet);
+        // The tag's room, then the packet is sealed where it lies in the output.
+        out.resize(start + total, 0);
+        self.sealer.seal_in_place(self.seq, &mut out[start..]);
         self.seq = self.seq.wrapping_add(1);
         self.wrapped |= self.seq == 0;
         self.packets += 1;

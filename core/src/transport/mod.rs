@@ -54,7 +54,7 @@ pub(crate) struct Transport {
     our_version: String,
     peer_version: Option<String>,
     inbuf: BytesMut,
-    out: BytesMut,
+    out: Vec<u8>,
     writer: PacketWriter,
     reader: PacketReader,
     session_id: Option<Vec<u8>>,
@@ -96,7 +96,7 @@ impl Transport {
         now: Instant,
     ) -> Self {
         let limits = &config.limits;
-        let mut out = BytesMut::with_capacity(4096);
+        let mut out = Vec::with_capacity(4096);
         let our_version = ident::our_identification(&config.software_version, &mut out);
         let mut transport = Self {
             role,
@@ -482,8 +482,14 @@ impl Transport {
 
     pub(crate) fn poll_transmit(&mut self, out: &mut Vec<u8>) -> usize {
         let n = self.out.len();
-        out.extend_from_slice(&self.out);
-        self.out.clear();
+        if out.is_empty() {
+            // The caller's empty buffer becomes ours: the sealed packets reach it
+            // without a copy, and both allocations keep being reused.
+            std::mem::swap(out, &mut self.out);
+        } else {
+            out.extend_from_slice(&self.out);
+            self.out.clear();
+        }
         n
     }
 
