@@ -110,7 +110,9 @@ impl ConnectionLayer {
             ch.queued -= len;
             front.advance(len);
             if front.is_empty() {
-                ch.data.pop_front();
+                if let Some((_, spent)) = ch.data.pop_front() {
+                    ch.recycle(spent);
+                }
             }
         }
         if !ch.data.is_empty() {
