@@ -103,15 +103,16 @@ impl ConnectionLayer {
             }
             scratch.clear();
             wire::put_data_header(scratch, remote, *ext, len);
-            scratch.extend_from_slice(&front[..len]);
-            if !t.send_upper(scratch) {
+            if !t.send_upper_parts(&[scratch, &front[..len]]) {
                 return false;
             }
             ch.send.consume(len as u32);
             ch.queued -= len;
             front.advance(len);
             if front.is_empty() {
-                ch.data.pop_front();
+                if let Some((_, spent)) = ch.data.pop_front() {
+                    ch.recycle(spent);
+                }
             }
         }
         if !ch.data.is_empty() {
@@ -243,8 +244,7 @@ impl ConnectionLayer {
                 }
                 scratch.clear();
                 wire::put_data_header(scratch, remote, ext, len);
-                scratch.extend_from_slice(&data[taken..taken + len]);
-                if !t.send_upper(scratch) {
+                if !t.send_upper_parts(&[scratch, &data[taken..taken + len]]) {
                     self.blocked = true;
                     break;
                 }

@@ -72,6 +72,9 @@ pub(crate) struct ChannelState {
     pub(crate) control: VecDeque<Vec<u8>>,
     /// Data to send: extended data type (`None` for plain data) and bytes.
     pub(crate) data: VecDeque<(Option<u32>, BytesMut)>,
+    /// The last chunk sent in full, emptied, for the next one to reuse: a bulk
+    /// writer then queues into the same allocation instead of fresh pages each time.
+    spare: BytesMut,
     pub(crate) queued: usize,
     pub(crate) eof_requested: bool,
     pub(crate) eof_sent: bool,
@@ -134,6 +137,7 @@ impl ChannelState {
             max_packet,
             control: VecDeque::new(),
             data: VecDeque::new(),
+            spare: BytesMut::new(),
             queued: 0,
             eof_requested: false,
             eof_sent: false,
@@ -158,14 +162,29 @@ impl ChannelState {
             Some((back_ext, back)) if *back_ext == ext && back.len() < QUEUE_CHUNK => {
                 back.extend_from_slice(bytes)
             }
-            _ => self.data.push_back((ext, BytesMut::from(bytes))),
+            _ => {
+                let mut chunk = std::mem::take(&mut self.spare);
+                chunk.extend_from_slice(bytes);
+                self.data.push_back((ext, chunk));
+            }
         }
         self.queued += bytes.len();
+    }
+
+    /// Takes back a chunk whose bytes were all sent, to queue the next data into.
+    /// At most one chunk is kept per channel, and none once the application has
+    /// finished writing.
+    pub(crate) fn recycle(&mut self, mut chunk: BytesMut) {
+        if !self.eof_requested {
+            chunk.clear();
+            self.spare = chunk;
+        }
     }
 
     /// Drops everything waiting to be sent (the peer closed; it reads no more).
     pub(crate) fn drop_outbound(&mut self) {
         self.data.clear();
+        self.spare = BytesMut::new();
         self.control.clear();
         self.queued = 0;
     }

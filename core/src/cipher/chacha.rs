@@ -8,7 +8,6 @@
 use aws_lc_rs::aead::chacha20_poly1305_openssh::{
     KEY_LEN, OpeningKey, PACKET_LENGTH_LEN, SealingKey, TAG_LEN,
 };
-use bytes::BytesMut;
 
 use super::CipherError;
 
@@ -25,10 +24,11 @@ impl ChachaSealer {
         }
     }
 
-    pub(crate) fn seal(&self, seq: u32, packet: &mut BytesMut) {
+    /// Encrypts `packet` and writes its tag to `tag_out` (TAG_LEN bytes).
+    pub(crate) fn seal(&self, seq: u32, packet: &mut [u8], tag_out: &mut [u8]) {
         let mut tag = [0u8; TAG_LEN];
         self.key.seal_in_place(seq, packet, &mut tag);
-        packet.extend_from_slice(&tag);
+        tag_out.copy_from_slice(&tag);
     }
 }
 

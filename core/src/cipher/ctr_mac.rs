@@ -20,7 +20,6 @@ use aws_lc_rs::cipher::{
     UnboundCipherKey,
 };
 use aws_lc_rs::iv::FixedLength;
-use bytes::BytesMut;
 use zeroize::Zeroizing;
 
 use super::mac::Mac;
@@ -101,7 +100,8 @@ impl CtrSealer {
             .expect("AES-CTR accepts a 128-bit counter block");
     }
 
-    pub(crate) fn seal(&mut self, seq: u32, packet: &mut BytesMut) {
+    /// Encrypts `packet` and writes its MAC to `tag_out` (the MAC's length).
+    pub(crate) fn seal(&mut self, seq: u32, packet: &mut [u8], tag_out: &mut [u8]) {
         let tag = if self.mac.algorithm().is_etm() {
             self.encrypt(&mut packet[LENGTH_LEN..]);
             self.mac.compute(seq, packet)
@@ -110,7 +110,7 @@ impl CtrSealer {
             self.encrypt(packet);
             tag
         };
-        packet.extend_from_slice(tag.as_ref());
+        tag_out.copy_from_slice(tag.as_ref());
     }
 }
 

@@ -9,7 +9,6 @@
 //! [RFC 5647]: https://www.rfc-editor.org/rfc/rfc5647
 
 use aws_lc_rs::aead::{AES_128_GCM, AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use bytes::BytesMut;
 use zeroize::Zeroizing;
 
 use super::{CipherAlgorithm, CipherError};
@@ -61,7 +60,8 @@ impl Gcm {
         nonce
     }
 
-    pub(crate) fn seal(&mut self, packet: &mut BytesMut) {
+    /// Encrypts `packet` and writes its tag to `tag_out` (TAG_LEN bytes).
+    pub(crate) fn seal(&mut self, packet: &mut [u8], tag_out: &mut [u8]) {
         let nonce = self.next_nonce();
         let (length, body) = packet.split_at_mut(LENGTH_LEN);
         let tag = self
@@ -69,7 +69,7 @@ impl Gcm {
             .seal_in_place_separate_tag(nonce, Aad::from(&*length), body)
             // aws-lc refuses only inputs beyond GCM's 64 GiB limit, far past any packet.
             .expect("AES-GCM seals any packet below 64 GiB");
-        packet.extend_from_slice(tag.as_ref());
+        tag_out.copy_from_slice(tag.as_ref());
     }
 
     pub(crate) fn open(&mut self, packet: &mut [u8]) -> Result<(), CipherError> {

@@ -310,12 +310,28 @@ impl PacketSealer {
             packet.len() >= LENGTH_LEN,
             "a packet starts with its 4-byte length field"
         );
-        packet.reserve(self.tag_len());
+        let sealed_len = packet.len() + self.tag_len();
+        packet.resize(sealed_len, 0);
+        self.seal_in_place(seq, packet);
+    }
+
+    /// Seals a packet whose last [`tag_len`](Self::tag_len) bytes are room for the
+    /// tag: for packets built inside a larger output buffer, sealed where they lie.
+    ///
+    /// # Panics
+    /// If `packet` is shorter than its 4-byte length field and the tag's room.
+    pub(crate) fn seal_in_place(&mut self, seq: u32, packet: &mut [u8]) {
+        let tag_len = self.tag_len();
+        assert!(
+            packet.len() >= LENGTH_LEN + tag_len,
+            "a packet starts with its 4-byte length field and ends with room for the tag"
+        );
+        let (body, tag) = packet.split_at_mut(packet.len() - tag_len);
         match &mut self.state {
             SealState::None => {}
-            SealState::Chacha(s) => s.seal(seq, packet),
-            SealState::Gcm(s) => s.seal(packet),
-            SealState::Ctr(s) => s.seal(seq, packet),
+            SealState::Chacha(s) => s.seal(seq, body, tag),
+            SealState::Gcm(s) => s.seal(body, tag),
+            SealState::Ctr(s) => s.seal(seq, body, tag),
         }
     }
 }

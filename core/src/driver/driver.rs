@@ -1,5 +1,6 @@
 //! The driver: the spawned future that pumps one connection's engine.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -12,8 +13,9 @@ use super::engine::Engine;
 use super::runtime::{AsyncTimer, ByteStream};
 use super::state::{Shared, State};
 
-/// Bytes read from the socket per `read` call.
-const READ_CHUNK: usize = 32 * 1024;
+/// Bytes read from the socket per `read` call: large enough that a bulk transfer
+/// takes many packets per system call and per pass through the engine.
+const READ_CHUNK: usize = 256 * 1024;
 
 /// Rounds of read/timer/write/dispatch per poll before the driver yields to other
 /// tasks, so one busy connection cannot starve the rest of an executor thread.
@@ -29,6 +31,13 @@ pub(crate) const WRITE_HIGH_WATER: usize = 1024 * 1024;
 /// without ever stopping two of our peers that both send a lot.
 const TRANSMIT_HIGH_WATER: usize = 16 * 1024 * 1024;
 
+/// Engine output this small joins the last buffer waiting instead of queueing a
+/// buffer of its own (window adjusts, replies): copying it costs less than a write.
+const MERGE_MAX: usize = 16 * 1024;
+
+/// Emptied output buffers kept for reuse.
+const SPARE_BUFFERS: usize = 4;
+
 /// How long a closed connection may take to flush its DISCONNECT to a peer that does
 /// not read, before the stream is dropped anyway.
 const CLOSE_LINGER: Duration = Duration::from_secs(5);
@@ -41,9 +50,14 @@ pub(crate) struct Driver<E: Engine> {
     stream: Box<dyn ByteStream>,
     timer: Option<Pin<Box<dyn AsyncTimer>>>,
     read_buf: Box<[u8]>,
-    /// Sealed bytes not yet written; `written` of them went out already.
-    out: Vec<u8>,
+    /// Sealed bytes not yet written, in the buffers the engine filled (each taken
+    /// whole from `poll_transmit`, never copied); `written` bytes of the front one
+    /// went out already, `pending` bytes in all wait.
+    out: VecDeque<Vec<u8>>,
     written: usize,
+    pending: usize,
+    /// Emptied buffers, handed to the engine again.
+    spare: Vec<Vec<u8>>,
     /// Bytes were written since the last successful flush.
     unflushed: bool,
     /// The stream can no longer be read (EOF or error) or written (error).
@@ -60,8 +74,10 @@ impl<E: Engine> Driver<E> {
             stream,
             timer: None,
             read_buf: vec![0; READ_CHUNK].into_boxed_slice(),
-            out: Vec::new(),
+            out: VecDeque::new(),
             written: 0,
+            pending: 0,
+            spare: Vec::new(),
             unflushed: false,
             read_done: false,
             write_failed: false,
@@ -72,10 +88,7 @@ impl<E: Engine> Driver<E> {
     /// Reads what the socket has while the engine wants input. Returns whether
     /// anything happened.
     fn read(&mut self, state: &mut State<E>, cx: &mut Context<'_>) -> bool {
-        if self.read_done
-            || state.engine.is_closed()
-            || self.out.len() - self.written >= TRANSMIT_HIGH_WATER
-        {
+        if self.read_done || state.engine.is_closed() || self.pending >= TRANSMIT_HIGH_WATER {
             return false;
         }
         match Pin::new(&mut self.stream).poll_read(cx, &mut self.read_buf) {
@@ -113,27 +126,38 @@ impl<E: Engine> Driver<E> {
 
     /// Writes the engine's output, keeping what a partial write left over.
     fn write(&mut self, state: &mut State<E>, cx: &mut Context<'_>) -> bool {
+        let now = state.runtime.now();
+        // An empty buffer: the engine hands its sealed bytes over by swapping.
+        let mut taken = self.spare.pop().unwrap_or_default();
+        let n = state.engine.poll_transmit(now, &mut taken);
         if self.write_failed {
             // Nobody can receive it; keep the engine's buffer from growing.
-            self.out.clear();
-            self.written = 0;
-            let _ = state
-                .engine
-                .poll_transmit(state.runtime.now(), &mut self.out);
-            self.out.clear();
+            self.recycle(taken);
             return false;
         }
-        if self.written > 0 && self.written * 2 >= self.out.len() {
-            self.out.drain(..self.written);
-            self.written = 0;
+        let mut progress = n > 0;
+        match self.out.back_mut() {
+            // Only into room already there: growing a large buffer would copy it all.
+            Some(back) if n <= MERGE_MAX && back.capacity() - back.len() >= n => {
+                back.extend_from_slice(&taken);
+                self.recycle(taken);
+            }
+            _ if n == 0 => self.recycle(taken),
+            _ => self.out.push_back(taken),
         }
-        let now = state.runtime.now();
-        let mut progress = state.engine.poll_transmit(now, &mut self.out) > 0;
-        while self.written < self.out.len() {
-            let pending = self.out.get(self.written..).unwrap_or_default();
-            match Pin::new(&mut self.stream).poll_write(cx, pending) {
+        self.pending += n;
+        while let Some(front) = self.out.front() {
+            let unsent = front.get(self.written..).unwrap_or_default();
+            if unsent.is_empty() {
+                if let Some(done) = self.out.pop_front() {
+                    self.recycle(done);
+                }
+                self.written = 0;
+                continue;
+            }
+            match Pin::new(&mut self.stream).poll_write(cx, unsent) {
                 Poll::Pending => {
-                    state.set_backlog(self.out.len() - self.written);
+                    state.set_backlog(self.pending);
                     return progress;
                 }
                 Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => {
@@ -142,13 +166,12 @@ impl<E: Engine> Driver<E> {
                 }
                 Poll::Ready(Ok(n)) => {
                     self.written += n;
+                    self.pending -= n;
                     self.unflushed = true;
                     progress = true;
                 }
             }
         }
-        self.out.clear();
-        self.written = 0;
         state.set_backlog(0);
         if self.unflushed {
             match Pin::new(&mut self.stream).poll_flush(cx) {
@@ -163,17 +186,26 @@ impl<E: Engine> Driver<E> {
         progress
     }
 
+    /// Keeps an emptied buffer (a few at most) for the engine to fill again.
+    fn recycle(&mut self, mut buf: Vec<u8>) {
+        if self.spare.len() < SPARE_BUFFERS {
+            buf.clear();
+            self.spare.push(buf);
+        }
+    }
+
     fn fail_write(&mut self, state: &mut State<E>) {
         self.write_failed = true;
         self.out.clear();
         self.written = 0;
+        self.pending = 0;
         let now = state.runtime.now();
         state.engine.handle_eof(now);
     }
 
     /// True once nothing is left to write (or writing is impossible).
     fn drained(&self) -> bool {
-        self.write_failed || (self.written == self.out.len() && !self.unflushed)
+        self.write_failed || (self.pending == 0 && !self.unflushed)
     }
 
     /// Arms the timer for the engine's next deadline (or the close linger).

@@ -6,7 +6,7 @@
 //! bytes to the engine, whose bounded send queue takes what the peer's window and
 //! the queue allow; on `Blocked` it stores its waker until `ChannelWritable`.
 
-use std::io;
+use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -182,6 +182,16 @@ impl<E: Engine> AsyncWrite for Channel<E> {
     ) -> Poll<io::Result<usize>> {
         let id = self.id;
         self.conn.lock().poll_write_from(id, false, cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let id = self.id;
+        let joined = join_slices(bufs);
+        self.conn.lock().poll_write_from(id, false, cx, &joined)
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -381,6 +391,16 @@ impl<E: Engine> AsyncWrite for ChannelWriter<E> {
         self.conn.lock().poll_write_from(id, false, cx, buf)
     }
 
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let id = self.id;
+        let joined = join_slices(bufs);
+        self.conn.lock().poll_write_from(id, false, cx, &joined)
+    }
+
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
     }
@@ -390,4 +410,22 @@ impl<E: Engine> AsyncWrite for ChannelWriter<E> {
         let _ = self.write_eof();
         Poll::Ready(Ok(()))
     }
+}
+
+/// Most bytes a vectored write joins into one channel write.
+const VECTORED_MAX: usize = 256 * 1024;
+
+/// The front of `bufs` as one buffer: a channel write becomes whole packets, so a
+/// small header written apart from its data would cost a packet of its own.
+fn join_slices(bufs: &[IoSlice<'_>]) -> Vec<u8> {
+    let total: usize = bufs.iter().map(|b| b.len()).sum();
+    let mut joined = Vec::with_capacity(total.min(VECTORED_MAX));
+    for buf in bufs {
+        let room = VECTORED_MAX - joined.len();
+        if room == 0 {
+            break;
+        }
+        joined.extend_from_slice(buf.get(..room.min(buf.len())).unwrap_or_default());
+    }
+    joined
 }

@@ -94,6 +94,10 @@ enum State {
     Closed,
 }
 
+/// READ data at least this long is queued as the backend's `Bytes` behind a
+/// separate header instead of being copied into the output buffer.
+const ZERO_COPY_DATA: usize = 4096;
+
 /// The SFTP server engine: a sans-IO state machine over the subsystem's byte stream.
 ///
 /// Run loop: while [`wants_input`](Self::wants_input), feed bytes from the channel
@@ -110,6 +114,10 @@ pub struct SftpServer {
     config: ServerConfig,
     state: State,
     input: Deframer,
+    /// Output not yet taken, in order: `chunks`, then `out`. READ data goes into
+    /// `chunks` as the `Bytes` the backend gave, behind its header, never copied.
+    chunks: VecDeque<Bytes>,
+    chunk_bytes: usize,
     out: Vec<u8>,
     events: VecDeque<ServerEvent>,
     outstanding: HashMap<u32, Pending>,
@@ -124,6 +132,8 @@ impl SftpServer {
             handles: HandleTable::new(config.max_handles, config.max_handle_len),
             config,
             state: State::AwaitInit,
+            chunks: VecDeque::new(),
+            chunk_bytes: 0,
             out: Vec::new(),
             events: VecDeque::new(),
             outstanding: HashMap::new(),
@@ -222,15 +232,36 @@ impl SftpServer {
         if let Ok(reply) = &result {
             check_reply(&self.handles, pending, reply)?;
         }
-        let start = self.out.len();
-        encode_response(&mut self.out, id, &result);
-        let len = self.out.len() - start - 4;
-        if len > self.config.max_packet_len as usize {
-            self.out.truncate(start);
-            return Err(RespondError::TooLarge {
-                len,
-                max: self.config.max_packet_len as usize,
-            });
+        match &result {
+            Ok(Reply::Data(data)) if data.len() >= ZERO_COPY_DATA => {
+                let len = 1 + 4 + 4 + data.len();
+                if len > self.config.max_packet_len as usize {
+                    return Err(RespondError::TooLarge {
+                        len,
+                        max: self.config.max_packet_len as usize,
+                    });
+                }
+                // Checked against max_packet_len above, which is a u32.
+                self.out.put_u32(len as u32);
+                self.out.put_u8(fxp::DATA);
+                self.out.put_u32(id.0);
+                self.out.put_u32(data.len() as u32);
+                let header = Bytes::from(std::mem::take(&mut self.out));
+                self.push_chunk(header);
+                self.push_chunk(data.clone());
+            }
+            _ => {
+                let start = self.out.len();
+                encode_response(&mut self.out, id, &result);
+                let len = self.out.len() - start - 4;
+                if len > self.config.max_packet_len as usize {
+                    self.out.truncate(start);
+                    return Err(RespondError::TooLarge {
+                        len,
+                        max: self.config.max_packet_len as usize,
+                    });
+                }
+            }
         }
         self.outstanding.remove(&id.0);
         match (pending.kind, result) {
@@ -248,7 +279,11 @@ impl SftpServer {
     /// Appends bytes to send to the client; returns how many were appended.
     #[must_use]
     pub fn poll_transmit(&mut self, out: &mut Vec<u8>) -> usize {
-        let n = self.out.len();
+        let n = self.pending_bytes();
+        for chunk in self.chunks.drain(..) {
+            out.extend_from_slice(&chunk);
+        }
+        self.chunk_bytes = 0;
         if out.is_empty() {
             std::mem::swap(out, &mut self.out);
         } else {
@@ -258,6 +293,24 @@ impl SftpServer {
             self.process();
         }
         n
+    }
+
+    /// Takes the next piece of output to send to the client, `None` when there is
+    /// none: the zero-copy form of [`poll_transmit`](Self::poll_transmit), handing
+    /// READ data out as the very `Bytes` given to [`respond`](Self::respond). Write
+    /// the pieces in order (vectored writes suit them).
+    #[must_use]
+    pub fn poll_transmit_bytes(&mut self) -> Option<Bytes> {
+        let chunk = match self.chunks.pop_front() {
+            Some(chunk) => {
+                self.chunk_bytes -= chunk.len();
+                chunk
+            }
+            None if !self.out.is_empty() => Bytes::from(std::mem::take(&mut self.out)),
+            None => return None,
+        };
+        self.process();
+        Some(chunk)
     }
 
     /// The next event for the application.
@@ -270,7 +323,16 @@ impl SftpServer {
 
     fn blocked(&self) -> bool {
         self.outstanding.len() >= self.config.max_outstanding
-            || self.out.len() >= 4 * self.config.max_packet_len as usize
+            || self.pending_bytes() >= 4 * self.config.max_packet_len as usize
+    }
+
+    fn pending_bytes(&self) -> usize {
+        self.chunk_bytes + self.out.len()
+    }
+
+    fn push_chunk(&mut self, chunk: Bytes) {
+        self.chunk_bytes += chunk.len();
+        self.chunks.push_back(chunk);
     }
 
     /// Parses buffered packets while there is room for more work.

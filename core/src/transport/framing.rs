@@ -16,6 +16,8 @@ pub(crate) struct PacketWriter {
     seq: u32,
     compression: Compression<Compressor>,
     scratch: Vec<u8>,
+    /// A payload given in parts, joined for the compressor.
+    joined: Vec<u8>,
     /// Packets and bytes since the current keys were installed (for rekeying).
     pub(crate) packets: u64,
     pub(crate) bytes: u64,
@@ -38,6 +40,7 @@ impl PacketWriter {
             seq: 0,
             compression: Compression::Off,
             scratch: Vec::new(),
+            joined: Vec::new(),
             packets: 0,
             bytes: 0,
             wrapped: false,
@@ -78,18 +81,39 @@ impl PacketWriter {
     }
 
     /// Appends one sealed packet carrying `payload` to `out`.
-    pub(crate) fn write(&mut self, payload: &[u8], out: &mut BytesMut, rng: &mut dyn SecureRandom) {
-        let payload = match &mut self.compression {
+    pub(crate) fn write(&mut self, payload: &[u8], out: &mut Vec<u8>, rng: &mut dyn SecureRandom) {
+        self.write_parts(&[payload], out, rng);
+    }
+
+    /// Appends one sealed packet whose payload is `parts` joined, each copied straight
+    /// into the packet: channel data goes from the application's buffer to the sealed
+    /// packet in one copy, behind a header built apart.
+    pub(crate) fn write_parts(
+        &mut self,
+        parts: &[&[u8]],
+        out: &mut Vec<u8>,
+        rng: &mut dyn SecureRandom,
+    ) {
+        let compressed;
+        let single;
+        let parts = match &mut self.compression {
             Compression::On(compressor) => {
+                self.joined.clear();
+                for part in parts {
+                    self.joined.extend_from_slice(part);
+                }
                 self.scratch.clear();
-                compressor.compress(payload, &mut self.scratch);
-                &self.scratch[..]
+                compressor.compress(&self.joined, &mut self.scratch);
+                single = [&self.scratch[..]];
+                compressed = &single[..];
+                compressed
             }
-            _ => payload,
+            _ => parts,
         };
+        let payload_len: usize = parts.iter().map(|p| p.len()).sum();
         let block = self.sealer.padding_block();
         let aligned = 1
-            + payload.len()
+            + payload_len
             + if self.sealer.padding_excludes_length() {
                 0
             } else {
@@ -99,20 +123,21 @@ impl PacketWriter {
         if padding < 4 {
             padding += block;
         }
-        let packet_len = 1 + payload.len() + padding;
+        let packet_len = 1 + payload_len + padding;
         let total = 4 + packet_len + self.sealer.tag_len();
         out.reserve(total);
         let start = out.len();
         out.extend_from_slice(&(packet_len as u32).to_be_bytes());
-        out.extend_from_slice(&[padding as u8]);
-        out.extend_from_slice(payload);
+        out.push(padding as u8);
+        for part in parts {
+            out.extend_from_slice(part);
+        }
         let mut pad = [0u8; 32];
         rng.fill(&mut pad[..padding]);
         out.extend_from_slice(&pad[..padding]);
-        // Seal in place: the split-off tail shares the allocation, so unsplit is free.
-        let mut packet = out.split_off(start);
-        self.sealer.seal(self.seq, &mut packet);
-        out.unsplit(packet);
+        // The tag's room, then the packet is sealed where it lies in the output.
+        out.resize(start + total, 0);
+        self.sealer.seal_in_place(self.seq, &mut out[start..]);
         self.seq = self.seq.wrapping_add(1);
         self.wrapped |= self.seq == 0;
         self.packets += 1;

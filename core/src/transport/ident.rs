@@ -1,7 +1,5 @@
 //! The identification string exchange (RFC 4253 §4.2).
 
-use bytes::BytesMut;
-
 use crate::error::PeerMisbehaved;
 
 /// Longest identification line, CR LF included (RFC 4253 §4.2).
@@ -102,7 +100,7 @@ fn validate_version(line: &[u8]) -> Result<String, PeerMisbehaved> {
 }
 
 /// Our identification line, CR LF included.
-pub(crate) fn our_identification(software_version: &str, out: &mut BytesMut) -> String {
+pub(crate) fn our_identification(software_version: &str, out: &mut Vec<u8>) -> String {
     let clean: String = software_version
         .chars()
         .filter(|c| c.is_ascii_graphic() && *c != '-')

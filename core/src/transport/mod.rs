@@ -54,7 +54,7 @@ pub(crate) struct Transport {
     our_version: String,
     peer_version: Option<String>,
     inbuf: BytesMut,
-    out: BytesMut,
+    out: Vec<u8>,
     writer: PacketWriter,
     reader: PacketReader,
     session_id: Option<Vec<u8>>,
@@ -96,7 +96,7 @@ impl Transport {
         now: Instant,
     ) -> Self {
         let limits = &config.limits;
-        let mut out = BytesMut::with_capacity(4096);
+        let mut out = Vec::with_capacity(4096);
         let our_version = ident::our_identification(&config.software_version, &mut out);
         let mut transport = Self {
             role,
@@ -433,26 +433,35 @@ impl Transport {
     /// key exchange runs (RFC 4253 §7.1). Returns false when the hold-back queue is
     /// full, in which case the message was not taken.
     pub(crate) fn send_upper(&mut self, payload: &[u8]) -> bool {
+        self.send_upper_parts(&[payload])
+    }
+
+    /// [`Transport::send_upper`] for a payload given in parts (a header and the data
+    /// behind it), which the packet takes without joining them first.
+    pub(crate) fn send_upper_parts(&mut self, parts: &[&[u8]]) -> bool {
         if self.closed {
             return false;
         }
         if self.round.as_ref().is_some_and(|r| !r.sent_newkeys()) {
-            if self.queued_bytes + payload.len() > self.config.limits.max_queued_during_kex {
+            let len: usize = parts.iter().map(|p| p.len()).sum();
+            if self.queued_bytes + len > self.config.limits.max_queued_during_kex {
                 return false;
             }
-            self.queued_bytes += payload.len();
-            self.queued.push_back(payload.to_vec());
+            self.queued_bytes += len;
+            self.queued.push_back(parts.concat());
             return true;
         }
-        self.write_upper(payload);
+        self.write_upper(parts);
         // A sender whose peer stays silent must still rekey at its byte limit.
         self.maybe_rekey(self.now);
         true
     }
 
-    fn write_upper(&mut self, payload: &[u8]) {
-        self.writer.write(payload, &mut self.out, self.rng.as_mut());
-        if self.role == Role::Server && payload.first() == Some(&msg::USERAUTH_SUCCESS) {
+    fn write_upper(&mut self, parts: &[&[u8]]) {
+        self.writer
+            .write_parts(parts, &mut self.out, self.rng.as_mut());
+        let first = parts.iter().find_map(|p| p.first());
+        if self.role == Role::Server && first == Some(&msg::USERAUTH_SUCCESS) {
             self.start_delayed_compression();
         }
     }
@@ -467,14 +476,20 @@ impl Transport {
     fn flush_queued(&mut self) {
         while let Some(payload) = self.queued.pop_front() {
             self.queued_bytes -= payload.len();
-            self.write_upper(&payload);
+            self.write_upper(&[&payload]);
         }
     }
 
     pub(crate) fn poll_transmit(&mut self, out: &mut Vec<u8>) -> usize {
         let n = self.out.len();
-        out.extend_from_slice(&self.out);
-        self.out.clear();
+        if out.is_empty() {
+            // The caller's empty buffer becomes ours: the sealed packets reach it
+            // without a copy, and both allocations keep being reused.
+            std::mem::swap(out, &mut self.out);
+        } else {
+            out.extend_from_slice(&self.out);
+            self.out.clear();
+        }
         n
     }
 

@@ -3,11 +3,12 @@
 
 use std::collections::VecDeque;
 use std::future::Future;
-use std::io;
+use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use bytes::{Buf, Bytes};
 use futures_io::{AsyncRead, AsyncWrite};
 
 use crate::driver::{Runtime, unblock};
@@ -25,6 +26,9 @@ const BATCH_READ_BYTES: u64 = 4 * 1024 * 1024;
 const READ_CHUNK: usize = 256 * 1024;
 /// Rounds of work in one poll before yielding to the executor's other tasks.
 const POLL_BUDGET: usize = 64;
+
+/// Most pieces of output handed to one vectored write (each READ reply is two).
+const WRITE_SLICES: usize = 64;
 
 type Answers = Vec<(RequestId, Result<Reply, SftpError>)>;
 type BatchFuture<B> = Pin<Box<dyn Future<Output = (B, Answers)> + Send>>;
@@ -75,8 +79,7 @@ where
         backend: Some(backend),
         batch: None,
         queue: VecDeque::new(),
-        out: Vec::new(),
-        written: 0,
+        out: VecDeque::new(),
         flushed: true,
         input: vec![0; READ_CHUNK],
         ended: None,
@@ -108,9 +111,9 @@ struct Session<B> {
     batch: Option<BatchFuture<B>>,
     /// Requests from the engine not yet handed to the backend.
     queue: VecDeque<(RequestId, Request)>,
-    out: Vec<u8>,
-    /// How much of `out` the stream took.
-    written: usize,
+    /// The engine's output not yet written, READ data as the backend's `Bytes`; the
+    /// front is cut as the stream takes it.
+    out: VecDeque<Bytes>,
     flushed: bool,
     input: Vec<u8>,
     ended: Option<SessionError>,
@@ -129,7 +132,7 @@ impl<B: Backend + Send + 'static> Session<B> {
             let mut progress = self.poll_batch(cx);
             progress |= self.poll_write(cx, stream)?;
             if let Some(end) = &self.ended {
-                if self.batch.is_none() && self.written == self.out.len() && self.flushed {
+                if self.batch.is_none() && self.out.is_empty() && self.flushed {
                     return Poll::Ready(Ok(end.clone()));
                 }
             } else if self.server.wants_input() {
@@ -214,16 +217,28 @@ impl<B: Backend + Send + 'static> Session<B> {
         stream: &mut S,
     ) -> io::Result<bool> {
         let mut progress = false;
-        if self.written == self.out.len() {
-            self.out.clear();
-            self.written = 0;
-            let _ = self.server.poll_transmit(&mut self.out);
-        }
-        while self.written < self.out.len() {
-            match Pin::new(&mut *stream).poll_write(cx, &self.out[self.written..]) {
+        loop {
+            while self.out.len() < WRITE_SLICES {
+                match self.server.poll_transmit_bytes() {
+                    Some(chunk) => self.out.push_back(chunk),
+                    None => break,
+                }
+            }
+            if self.out.is_empty() {
+                break;
+            }
+            let slices: Vec<IoSlice<'_>> = self.out.iter().map(|c| IoSlice::new(c)).collect();
+            match Pin::new(&mut *stream).poll_write_vectored(cx, &slices) {
                 Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
-                Poll::Ready(Ok(n)) => {
-                    self.written += n;
+                Poll::Ready(Ok(mut n)) => {
+                    while let Some(front) = self.out.front_mut() {
+                        if n < front.len() {
+                            front.advance(n);
+                            break;
+                        }
+                        n -= front.len();
+                        self.out.pop_front();
+                    }
                     self.flushed = false;
                     progress = true;
                 }
@@ -231,7 +246,7 @@ impl<B: Backend + Send + 'static> Session<B> {
                 Poll::Pending => break,
             }
         }
-        if self.written == self.out.len() && !self.flushed {
+        if self.out.is_empty() && !self.flushed {
             match Pin::new(&mut *stream).poll_flush(cx) {
                 Poll::Ready(Ok(())) => self.flushed = true,
                 Poll::Ready(Err(e)) => return Err(e),
@@ -292,6 +307,14 @@ impl<R: Unpin, W: AsyncWrite + Unpin> AsyncWrite for Pipes<R, W> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.writer).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.writer).poll_write_vectored(cx, bufs)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -278,3 +278,27 @@ fn a_response_beyond_the_packet_limit_is_refused() {
         Ok(())
     );
 }
+
+#[test]
+fn read_data_goes_out_as_the_given_bytes_behind_a_header_of_its_own() {
+    let mut pair = capped_pair(4, 52);
+    let h = handle_of(open_f(&mut pair));
+    let id = held(&mut pair, |c| c.read(&h, 0, 8192).unwrap());
+    let data = Bytes::from(vec![7u8; 8192]);
+    assert_eq!(
+        pair.server.respond(id, Ok(Reply::Data(data.clone()))),
+        Ok(())
+    );
+    let mut header = Vec::new();
+    header.extend_from_slice(&(1u32 + 4 + 4 + 8192).to_be_bytes());
+    header.push(103); // SSH_FXP_DATA
+    header.extend_from_slice(&id.0.to_be_bytes());
+    header.extend_from_slice(&8192u32.to_be_bytes());
+    assert_eq!(
+        pair.server.poll_transmit_bytes().as_deref(),
+        Some(&header[..])
+    );
+    let body = pair.server.poll_transmit_bytes().unwrap();
+    assert_eq!((body.as_ptr(), body.len()), (data.as_ptr(), data.len()));
+    assert_eq!(pair.server.poll_transmit_bytes(), None);
+}
