@@ -7,6 +7,7 @@
 //! an optimised build and 64 MiB through a debug one.
 
 mod driver_client;
+mod forwarding;
 mod sftp;
 mod support;
 

@@ -88,14 +88,20 @@ fn sftp_directory_link_and_attribute_operations_act_on_the_root() {
     );
     assert_eq!(out.code(), Some(0), "{out:?}\n{}", setup.server.log());
     let listing = out.stdout_text();
-    assert!(listing.contains("-rw-r-----"), "ls -l shows the mode: {listing}");
+    assert!(
+        listing.contains("-rw-r-----"),
+        "ls -l shows the mode: {listing}"
+    );
     assert!(
         listing
             .lines()
             .any(|l| l.starts_with("lrwxrwxrwx") && l.ends_with("/d/link")),
         "ls -l shows the link: {listing}"
     );
-    assert!(listing.contains("Avail"), "df reports the filesystem: {listing}");
+    assert!(
+        listing.contains("Avail"),
+        "df reports the filesystem: {listing}"
+    );
     let d = setup.root.join("d");
     assert_eq!(std::fs::read(d.join("b")).expect("read d/b"), b"file");
     assert!(!d.join("a").exists(), "renamed away");
@@ -104,7 +110,9 @@ fn sftp_directory_link_and_attribute_operations_act_on_the_root() {
         Path::new("b")
     );
     let mode = std::os::unix::fs::PermissionsExt::mode(
-        &std::fs::metadata(d.join("b")).expect("stat d/b").permissions(),
+        &std::fs::metadata(d.join("b"))
+            .expect("stat d/b")
+            .permissions(),
     );
     assert_eq!(mode & 0o777, 0o640);
     assert!(!setup.root.join("gone").exists(), "rmdir");
@@ -132,5 +140,8 @@ fn sftp_paths_outside_the_root_stay_inside_it() {
         listing.contains("Remote working directory: /\n"),
         "cd /.. stays at /: {listing}"
     );
-    assert!(listing.contains("inside"), "ls after cd /.. lists the root: {listing}");
+    assert!(
+        listing.contains("inside"),
+        "ls after cd /.. lists the root: {listing}"
+    );
 }

@@ -221,7 +221,11 @@ impl Server {
             .command()
             .expect("OpenSSH's ssh (install openssh-client)");
         command.args(["-F", "/dev/null"]);
-        for option in options.iter().copied().chain(self.defaults().iter().map(String::as_str)) {
+        for option in options
+            .iter()
+            .copied()
+            .chain(self.defaults().iter().map(String::as_str))
+        {
             command.arg("-o").arg(option);
         }
         command

@@ -73,8 +73,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use sansh_tokio::core::auth::AuthMethod;
-use sansh_tokio::core::channel::{ChannelKind, OpenFailureReason};
 use sansh_tokio::core::auth::AuthenticatedUser;
+use sansh_tokio::core::channel::{ChannelKind, OpenFailureReason};
 use sansh_tokio::core::driver::forward::{ForwardingPolicy, ServerForwarding};
 use sansh_tokio::core::driver::{Connection, Engine, accept_engine};
 use sansh_tokio::{Compat, ServerConfig, ServerConnection, TokioRuntime};
@@ -153,7 +153,10 @@ async fn run(mut args: Args) -> Result<(), String> {
     let sftp_root = std::path::absolute(&args.sftp_root)
         .map_err(|e| format!("--sftp-root {}: {e}", args.sftp_root.display()))?;
     if !sftp_root.is_dir() {
-        return Err(format!("--sftp-root {}: not a directory", sftp_root.display()));
+        return Err(format!(
+            "--sftp-root {}: not a directory",
+            sftp_root.display()
+        ));
     }
     say(&format!("sftp root: {}", sftp_root.display()));
     if args.allow_forwarding {
