@@ -96,7 +96,7 @@ fn command() -> Command {
                 .value_name("DIR")
                 .default_value(".")
                 .value_parser(clap::value_parser!(PathBuf))
-                .help("Directory the sftp subsystem serves as / (default: the current directory)"),
+                .help("Directory the sftp subsystem serves as / (`.`: the current directory)"),
         )
         .arg(
             Arg::new("allow-forwarding")
