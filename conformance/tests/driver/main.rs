@@ -19,6 +19,7 @@ mod server_session;
 mod session;
 mod sftp;
 mod sftp_server;
+mod sftp_session;
 mod support;
 mod terminal_signals;
 

@@ -1,61 +1,21 @@
 //! The driver's SFTP client against sshd's `sftp` subsystem (OpenSSH's
 //! sftp-server), on every runtime: every API method, files as byte streams, 64 MiB
-//! each way with equal SHA-256, and errors carrying their status codes.
+//! each way with equal SHA-256, and errors carrying their status codes. (1 GiB each
+//! way is in the heavy suite, conformance/tests/heavy/sftp.rs.)
 
 use std::future::poll_fn;
 use std::io::SeekFrom;
-use std::path::Path;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use futures_io::{AsyncRead, AsyncSeek, AsyncWrite};
-use sansh_conformance::openssh::Sshd;
 use sansh_conformance::scratch::ScratchDir;
-use sansh_core::ClientConfig;
-use sansh_core::driver::Login;
 use sansh_core::driver::sftp::{Progress, SftpClient, SftpFile, TransferOptions};
 use sansh_core::sftp::{Extension, FileAttributes, FileType, StatusCode};
 
-use crate::peers::{KEY_TYPES, KeyFile, current_user};
 use crate::runtimes::TestRuntime;
-use crate::support::{AcceptAny, TestResult};
-
-type Failure = Box<dyn std::error::Error>;
-
-/// Runs `scenario` with an SFTP client on a fresh sshd (with `config` lines) and a
-/// scratch directory for both sides' files.
-fn with_sftp<R: TestRuntime, T>(
-    config: &[&str],
-    scenario: impl AsyncFnOnce(&SftpClient, &Path) -> Result<T, Failure>,
-) -> Result<T, Failure> {
-    let dir = ScratchDir::new("driver-sftp")?;
-    let key = KeyFile::generate(&dir, "id_sftp", KEY_TYPES[0], None)?;
-    let mut builder = Sshd::builder().authorized_key(key.public_line()?);
-    for line in config {
-        builder = builder.config(*line);
-    }
-    let sshd = builder.start()?;
-    let login = Login::new(current_user()?)
-        .no_agent()
-        .identity_file(&key.path);
-    let work = dir.join("work");
-    std::fs::create_dir(&work)?;
-    let rt = R::start();
-    rt.block_on(async {
-        let handler = AcceptAny::default();
-        let conn = R::connect(sshd.addr(), ClientConfig::default(), handler.clone()).await?;
-        conn.authenticate(&login, &handler).await?;
-        let sftp = conn.start_sftp_client().await?;
-        let result = scenario(&sftp, &work).await;
-        drop(sftp);
-        conn.disconnect("sansh driver sftp test: done");
-        result
-    })
-}
-
-fn text(path: &Path) -> String {
-    path.display().to_string()
-}
+use crate::sftp_session::{content, text, with_sftp};
+use crate::support::TestResult;
 
 async fn write_all(file: &mut SftpFile, mut data: &[u8]) -> std::io::Result<()> {
     while !data.is_empty() {
@@ -75,20 +35,6 @@ async fn read_to_end(file: &mut SftpFile) -> std::io::Result<Vec<u8>> {
         }
         out.extend_from_slice(buf.get(..n).unwrap_or_default());
     }
-}
-
-/// Deterministic content (xorshift64*), fast in debug builds.
-fn content(len: usize, seed: u64) -> Vec<u8> {
-    let mut state = seed | 1;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        out.extend_from_slice(&state.wrapping_mul(0x2545_f491_4f6c_dd1d).to_le_bytes());
-    }
-    out.truncate(len);
-    out
 }
 
 fn sha256(data: &[u8]) -> Vec<u8> {
@@ -316,60 +262,6 @@ pub(crate) fn sftp_client_errors_carry_status_codes_from_sshd<R: TestRuntime>() 
         assert_eq!(error.code(), Some(StatusCode::PermissionDenied), "{error}");
         Ok(())
     })
-}
-
-/// 1 GiB each way through sshd with equal SHA-256, on tokio. Release builds only
-/// (`cargo nextest run --release -p sansh-conformance --test driver one_gib`): in
-/// debug it would take minutes, and CI runs debug builds.
-#[cfg(not(debug_assertions))]
-#[test]
-fn tokio_sftp_client_puts_and_gets_one_gib_through_sshd_intact() -> TestResult {
-    with_sftp::<crate::runtimes::Tokio, _>(&[], async |sftp, work| {
-        let source = work.join("gib");
-        let expected = write_content(&source, 1 << 30)?;
-        let options = TransferOptions::default();
-        sftp.put(&source, text(&work.join("up")), &options).await?;
-        std::fs::remove_file(&source)?;
-        assert!(file_sha256(&work.join("up"))? == expected, "put");
-        sftp.get(text(&work.join("up")), work.join("down"), &options)
-            .await?;
-        std::fs::remove_file(work.join("up"))?;
-        assert!(file_sha256(&work.join("down"))? == expected, "get");
-        Ok(())
-    })
-}
-
-/// Writes `len` bytes of test content to `path` in 8 MiB pieces; returns their
-/// SHA-256.
-#[cfg(not(debug_assertions))]
-fn write_content(path: &Path, len: usize) -> Result<Vec<u8>, Failure> {
-    use std::io::Write;
-    let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
-    let mut hash = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
-    let piece = 8 << 20;
-    for seed in 0..len.div_ceil(piece) {
-        let chunk = content(piece.min(len - seed * piece), seed as u64 + 1);
-        hash.update(&chunk);
-        file.write_all(&chunk)?;
-    }
-    file.flush()?;
-    Ok(hash.finish().as_ref().to_vec())
-}
-
-/// SHA-256 of a file, read in pieces.
-#[cfg(not(debug_assertions))]
-fn file_sha256(path: &Path) -> Result<Vec<u8>, Failure> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
-    let mut hash = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
-    let mut buf = vec![0; 8 << 20];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            return Ok(hash.finish().as_ref().to_vec());
-        }
-        hash.update(buf.get(..n).unwrap_or_default());
-    }
 }
 
 /// `SftpClient::over_stream` on any byte stream: a local `sftp-server` child's

@@ -2,7 +2,8 @@
 //! through `cat` and back, both ways (our client against sshd, OpenSSH's `ssh`
 //! against our server), and 100 channels at once on one connection each moving
 //! 10 MiB (our client against sshd and against our server, OpenSSH multiplexed
-//! sessions against our server).
+//! sessions against our server); 1 GiB each way over SFTP (our client against
+//! sshd, OpenSSH's `sftp` against the server example built in release).
 //!
 //! Built only with the `heavy` feature and meant for a release build, as CI runs
 //! it (scripts/test):
@@ -17,6 +18,10 @@
 #[allow(dead_code)]
 #[path = "../driver/bulk.rs"]
 mod bulk;
+// The server example as a test peer (built in this suite's profile: release).
+#[allow(dead_code)]
+#[path = "../server_example/support.rs"]
+mod example_server;
 #[allow(dead_code)]
 #[path = "../driver/many.rs"]
 mod many;
@@ -33,6 +38,10 @@ mod scenarios;
 #[allow(dead_code)]
 #[path = "../driver/session.rs"]
 mod session;
+mod sftp;
+#[allow(dead_code)]
+#[path = "../driver/sftp_session.rs"]
+mod sftp_session;
 #[allow(dead_code)]
 #[path = "../driver/support.rs"]
 mod support;

@@ -16,7 +16,7 @@ const TEN_MIB: u64 = 10 * 1024 * 1024;
 
 /// How long one heavy transfer may take before the test fails: generous, for a
 /// loaded CI machine; a release build moves a GiB in seconds.
-const HEAVY_WAIT: Duration = Duration::from_secs(600);
+pub(crate) const HEAVY_WAIT: Duration = Duration::from_secs(600);
 
 /// 1 GiB written by our client to `cat` on sshd comes back with equal checksums.
 pub(crate) fn one_gib_through_cat_on_sshd_comes_back_intact<R: TestRuntime>() -> TestResult {

@@ -1,12 +1,15 @@
 //! The server example (`cargo run -p sansh-tokio --example server`) against
-//! OpenSSH's `ssh`: key and password logins, commands with their stdout, stderr
-//! and exit status, a shell on a pty, environment variables, signals, bulk data, and
-//! the algorithm flags.
+//! OpenSSH's `ssh` and `sftp`: key and password logins, commands with their stdout,
+//! stderr and exit status, a shell on a pty, environment variables, signals, bulk
+//! data, the algorithm flags, the `sftp` subsystem ([`sftp`]) and forwarding
+//! ([`forwarding`]).
 //!
 //! The example is built in this test's profile; the bulk test sends 1 GiB through
 //! an optimised build and 64 MiB through a debug one.
 
 mod driver_client;
+mod forwarding;
+mod sftp;
 mod support;
 
 use std::io::{Read, Write};

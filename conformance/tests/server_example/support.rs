@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::thread;
 use std::time::Duration;
 
-use sansh_conformance::openssh::SSH;
+use sansh_conformance::openssh::{SFTP, SSH};
 use sansh_conformance::process::wait_or_kill;
 use sansh_conformance::scratch::ScratchDir;
 use sansh_core::crypto::SystemRandom;
@@ -221,21 +221,11 @@ impl Server {
             .command()
             .expect("OpenSSH's ssh (install openssh-client)");
         command.args(["-F", "/dev/null"]);
-        let identity = format!("IdentityFile={}", self.identity.display());
-        let known_hosts = format!("UserKnownHostsFile={}", self.known_hosts.display());
-        let defaults = [
-            "BatchMode=yes",
-            "IdentityAgent=none",
-            "IdentitiesOnly=yes",
-            identity.as_str(),
-            known_hosts.as_str(),
-            "StrictHostKeyChecking=yes",
-            "GlobalKnownHostsFile=/dev/null",
-            "UpdateHostKeys=no",
-            "CheckHostIP=no",
-            "ConnectTimeout=30",
-        ];
-        for option in options.iter().chain(&defaults) {
+        for option in options
+            .iter()
+            .copied()
+            .chain(self.defaults().iter().map(String::as_str))
+        {
             command.arg("-o").arg(option);
         }
         command
@@ -246,6 +236,41 @@ impl Server {
             .arg(&self.user)
             .arg(self.addr.ip().to_string())
             .args(remote)
+            .env_remove("SSH_AUTH_SOCK")
+            .env_remove("DISPLAY");
+        command
+    }
+
+    /// The `-o` options every client run gets: the client key, the server's host
+    /// key checked strictly, nothing from the machine's configuration.
+    fn defaults(&self) -> Vec<String> {
+        vec![
+            "BatchMode=yes".into(),
+            "IdentityAgent=none".into(),
+            "IdentitiesOnly=yes".into(),
+            format!("IdentityFile={}", self.identity.display()),
+            format!("UserKnownHostsFile={}", self.known_hosts.display()),
+            "StrictHostKeyChecking=yes".into(),
+            "GlobalKnownHostsFile=/dev/null".into(),
+            "UpdateHostKeys=no".into(),
+            "CheckHostIP=no".into(),
+            "ConnectTimeout=30".into(),
+        ]
+    }
+
+    /// OpenSSH's `sftp -b BATCH` to the server, set up like [`Self::ssh`].
+    pub(crate) fn sftp(&self, batch: &Path) -> Command {
+        let mut command = SFTP
+            .command()
+            .expect("OpenSSH's sftp (install openssh-client)");
+        command.args(["-F", "/dev/null", "-b"]).arg(batch);
+        for option in self.defaults() {
+            command.arg("-o").arg(option);
+        }
+        command
+            .arg("-P")
+            .arg(self.addr.port().to_string())
+            .arg(format!("{}@{}", self.user, self.addr.ip()))
             .env_remove("SSH_AUTH_SOCK")
             .env_remove("DISPLAY");
         command

@@ -1,4 +1,5 @@
-//! The command line: where to listen, which keys and credentials, which algorithms.
+//! The command line: where to listen, which keys and credentials, which algorithms,
+//! where SFTP is rooted and whether forwarding is served.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -44,11 +45,18 @@ pub(crate) struct Args {
     pub(crate) ciphers: Option<Vec<CipherAlgorithm>>,
     /// `--macs LIST`.
     pub(crate) macs: Option<Vec<MacAlgorithm>>,
+    /// `--sftp-root DIR`: the directory the `sftp` subsystem serves as `/`.
+    pub(crate) sftp_root: PathBuf,
+    /// `--allow-forwarding`: serve port, socket and agent forwarding.
+    pub(crate) allow_forwarding: bool,
 }
 
 fn command() -> Command {
     Command::new("server")
-        .about("An SSH server on sansh-tokio: commands, shells on a pty, env, signals.")
+        .about(
+            "An SSH server on sansh-tokio: commands, shells on a pty, env, signals, \
+             SFTP, and (with --allow-forwarding) port and agent forwarding.",
+        )
         .arg(
             Arg::new("listen")
                 .long("listen")
@@ -82,6 +90,24 @@ fn command() -> Command {
         .arg(algorithm_arg("kex", "Key exchange methods, comma-separated"))
         .arg(algorithm_arg("ciphers", "Ciphers, comma-separated"))
         .arg(algorithm_arg("macs", "MACs, comma-separated"))
+        .arg(
+            Arg::new("sftp-root")
+                .long("sftp-root")
+                .value_name("DIR")
+                .default_value(".")
+                .value_parser(clap::value_parser!(PathBuf))
+                .help("Directory the sftp subsystem serves as / (`.`: the current directory)"),
+        )
+        .arg(
+            Arg::new("allow-forwarding")
+                .long("allow-forwarding")
+                .action(ArgAction::SetTrue)
+                .help(
+                    "Serve -L, -R, -D, Unix socket and agent (-A) forwarding, as the key's \
+                     authorized_keys options and the user's certificate allow \
+                     (default: refused)",
+                ),
+        )
 }
 
 fn algorithm_arg(name: &'static str, help: &'static str) -> Arg {
@@ -144,6 +170,10 @@ impl Args {
             kex,
             ciphers,
             macs,
+            sftp_root: matches
+                .remove_one::<PathBuf>("sftp-root")
+                .unwrap_or_else(|| PathBuf::from(".")),
+            allow_forwarding: matches.get_flag("allow-forwarding"),
         })
     }
 }
@@ -164,6 +194,15 @@ mod tests {
         assert!(args.authorized_keys.is_none());
         assert!(args.passwords.is_empty());
         assert!(args.kex.is_none() && args.ciphers.is_none() && args.macs.is_none());
+        assert_eq!(args.sftp_root, PathBuf::from("."));
+        assert!(!args.allow_forwarding);
+    }
+
+    #[test]
+    fn sftp_root_and_forwarding_are_taken_from_their_flags() {
+        let args = parse(&["--sftp-root", "/srv/files", "--allow-forwarding"]).expect("parses");
+        assert_eq!(args.sftp_root, PathBuf::from("/srv/files"));
+        assert!(args.allow_forwarding);
     }
 
     #[test]

@@ -156,7 +156,6 @@ impl KeyGrants {
     }
 
     /// What the `authorized_keys` line accepting `key` grants.
-    #[allow(dead_code)] // read by forwarding, which checks permitopen=/permitlisten=
     pub(crate) fn for_key(&self, key: &PublicKey) -> Option<authorized_keys::Permissions> {
         let grants = self.0.lock().unwrap_or_else(|e| e.into_inner());
         grants.get(&key.to_blob()).cloned()

@@ -4,7 +4,8 @@
 //! ```text
 //! cargo run --release -p sansh-tokio --example server -- [--listen ADDR]
 //!     [--host-key FILE]... [--authorized-keys FILE] [--password USER:PASS]...
-//!     [--kex LIST] [--ciphers LIST] [--macs LIST]
+//!     [--kex LIST] [--ciphers LIST] [--macs LIST] [--sftp-root DIR]
+//!     [--allow-forwarding]
 //! ```
 //!
 //! With no flags it listens on 127.0.0.1:2222 with a new Ed25519 host key (its
@@ -22,6 +23,19 @@
 //! `expiry-time=`, `command=` (the client's command in `SSH_ORIGINAL_COMMAND`),
 //! `no-pty`, `restrict`, and `cert-authority` lines for user certificates.
 //!
+//! The `sftp` subsystem serves the directory `--sftp-root` (default: the current
+//! directory) as `/` with the driver's [`LocalFs`](sansh_tokio::core::driver::sftp_server::LocalFs):
+//! no path, `..` or symlink reaches outside it.
+//!
+//! Forwarding is refused unless `--allow-forwarding` is given; then the driver's
+//! [`ServerForwarding`] serves `direct-tcpip` (`ssh -L`, `-D`, `-W`),
+//! `tcpip-forward` (`ssh -R`), their Unix socket forms, and
+//! `auth-agent-req@openssh.com` (`ssh -A`: the session's program gets
+//! `SSH_AUTH_SOCK`), under a [`ForwardingPolicy`] narrowed by the user's
+//! certificate (`permit-port-forwarding`, `permit-agent-forwarding`) and the
+//! key's `authorized_keys` options (`no-port-forwarding`, `no-agent-forwarding`,
+//! `permitopen=`, `permitlisten=`, `restrict`).
+//!
 //! Linux only, with no unsafe code: programs start through coreutils'
 //! `env --default-signal` (every signal at its default, as sshd leaves them) and,
 //! on a pty, util-linux's `setsid --ctty` (which makes the pty the controlling
@@ -36,7 +50,7 @@
 //! | `process` | spawning the command or shell, env, signals, exit reports |
 //! | `pty` | pty pairs, terminal modes, window size |
 //! | `pump` | the process's stdin, stdout and stderr to and from the channel |
-//! | `session` | a session channel's requests, start and exit report |
+//! | `session` | a session channel's requests, start and exit report, the `sftp` subsystem, the forwarded agent |
 //!
 //! Each connection has its own [`ServerHandler`](sansh_tokio::ServerHandler)
 //! ([`ConnectionAuth`]), which knows the client's address for `from=`; so the
@@ -59,7 +73,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use sansh_tokio::core::auth::AuthMethod;
+use sansh_tokio::core::auth::AuthenticatedUser;
 use sansh_tokio::core::channel::{ChannelKind, OpenFailureReason};
+use sansh_tokio::core::driver::forward::{ForwardingPolicy, ServerForwarding};
 use sansh_tokio::core::driver::{Connection, Engine, accept_engine};
 use sansh_tokio::{Compat, ServerConfig, ServerConnection, TokioRuntime};
 use tokio::net::{TcpListener, TcpStream};
@@ -74,6 +90,10 @@ struct Server {
     config: Arc<ServerConfig>,
     credentials: Arc<Credentials>,
     account: Arc<Account>,
+    /// The directory the `sftp` subsystem serves (absolute).
+    sftp_root: Arc<std::path::PathBuf>,
+    /// `--allow-forwarding`.
+    allow_forwarding: bool,
 }
 
 fn main() -> ExitCode {
@@ -130,6 +150,18 @@ async fn run(mut args: Args) -> Result<(), String> {
     {
         say(&line);
     }
+    let sftp_root = std::path::absolute(&args.sftp_root)
+        .map_err(|e| format!("--sftp-root {}: {e}", args.sftp_root.display()))?;
+    if !sftp_root.is_dir() {
+        return Err(format!(
+            "--sftp-root {}: not a directory",
+            sftp_root.display()
+        ));
+    }
+    say(&format!("sftp root: {}", sftp_root.display()));
+    if args.allow_forwarding {
+        say("forwarding allowed");
+    }
     let config = server_config(&args, host_keys, &credentials);
     let listener = TcpListener::bind(&args.listen)
         .await
@@ -141,6 +173,8 @@ async fn run(mut args: Args) -> Result<(), String> {
         config: Arc::new(config),
         credentials: Arc::new(credentials),
         account: Arc::new(account),
+        sftp_root: Arc::new(sftp_root),
+        allow_forwarding: args.allow_forwarding,
     });
     say(&format!("listening on {local}"));
     loop {
@@ -196,29 +230,58 @@ async fn serve(server: Arc<Server>, stream: TcpStream, peer: SocketAddr, local: 
         Ok(connection) => connection,
         Err(error) => return eprintln!("{peer}: handshake failed: {error}"),
     };
+    // Serving global requests before the login ends: ssh asks for its -R forwards
+    // right after it, and they wait for the policy.
+    let forwarding = server.allow_forwarding.then(|| {
+        let forwarding = ServerForwarding::pending(&connection);
+        forwarding.serve_global_requests();
+        forwarding
+    });
     let Ok(user) = connection.authenticated().await else {
         return;
     };
+    if let Some(forwarding) = &forwarding {
+        forwarding.set_policy(forwarding_policy(&user, &grants));
+    }
     let context = Arc::new(SessionContext {
         account: server.account.clone(),
         permissions: user.permissions,
         peer,
         local,
+        sftp_root: server.sftp_root.clone(),
+        forwarding: forwarding.clone(),
     });
-    serve_channels(&connection, &context, &grants).await;
+    serve_channels(&connection, &context, forwarding.as_ref()).await;
     eprintln!("{peer}: closed: {}", connection.closed().await);
 }
 
+/// What the client may forward: everything, narrowed by the user's certificate
+/// (the permissions authentication granted) and by the `authorized_keys` line that
+/// accepted the key (`permitopen=`, `permitlisten=`, `no-port-forwarding`, ...).
+fn forwarding_policy(user: &AuthenticatedUser, grants: &KeyGrants) -> ForwardingPolicy {
+    let policy = ForwardingPolicy::allow_all().for_user(user);
+    match user.public_key.as_ref().and_then(|key| grants.for_key(key)) {
+        Some(key_options) => policy.with_key_options(&key_options),
+        None => policy,
+    }
+}
+
 /// Answers the client's channel opens: sessions are served, each on its own task;
-/// other kinds are refused (port forwarding slots in here, checking the key's
-/// `permitopen=` in `grants`).
+/// forwarding channels go to `forwarding` (when `--allow-forwarding` is given), and
+/// other kinds are refused.
 async fn serve_channels(
     connection: &Connection<ServerConnection>,
     context: &Arc<SessionContext>,
-    grants: &KeyGrants,
+    forwarding: Option<&ServerForwarding>,
 ) {
-    let _ = grants;
     while let Some(incoming) = connection.accept_channel().await {
+        let incoming = match forwarding {
+            Some(forwarding) => match forwarding.handle_channel(incoming) {
+                Some(incoming) => incoming,
+                None => continue,
+            },
+            None => incoming,
+        };
         match incoming.kind() {
             ChannelKind::Session => match incoming.accept() {
                 Ok(channel) => {

@@ -116,6 +116,8 @@ pub(crate) struct Launch<'a> {
     pub(crate) original_command: Option<&'a [u8]>,
     /// The client's `env` requests, in order.
     pub(crate) env: &'a [(String, String)],
+    /// The forwarded agent's socket, given as `SSH_AUTH_SOCK`.
+    pub(crate) agent_socket: Option<&'a std::path::Path>,
     pub(crate) peer: SocketAddr,
     pub(crate) local: SocketAddr,
 }
@@ -198,6 +200,12 @@ impl Launch<'_> {
         ));
         if let Some((slave, _)) = tty {
             env.push(("SSH_TTY".to_owned(), slave.path.clone()));
+        }
+        if let Some(socket) = self.agent_socket {
+            env.push((
+                "SSH_AUTH_SOCK".to_owned(),
+                socket.to_string_lossy().into_owned(),
+            ));
         }
         if let Some(original) = self.original_command {
             env.push((

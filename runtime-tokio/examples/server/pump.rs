@@ -212,6 +212,7 @@ mod tests {
             command: command.map(str::as_bytes),
             original_command: None,
             env,
+            agent_socket: None,
             peer: "127.0.0.1:50000".parse().expect("address"),
             local: "127.0.0.1:2222".parse().expect("address"),
         }

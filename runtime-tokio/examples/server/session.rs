@@ -1,15 +1,19 @@
 //! One `session` channel (RFC 4254 §6): its requests before the program starts
-//! (`pty-req`, `env`, then `shell`, `exec` or `subsystem`), the ones while it runs
-//! (`window-change`, `signal`), and the exit report.
+//! (`pty-req`, `env`, `auth-agent-req@openssh.com`, then `shell`, `exec` or
+//! `subsystem`), the ones while it runs (`window-change`, `signal`), and the exit
+//! report; or the `sftp` subsystem, served in-process.
 
 use std::io;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use sansh_tokio::ServerConnection;
 use sansh_tokio::core::auth::Permissions;
 use sansh_tokio::core::channel::{ChannelRequest, PtyRequest};
+use sansh_tokio::core::driver::forward::{AgentSocket, ServerForwarding};
+use sansh_tokio::core::driver::sftp_server::{LocalFs, serve_sftp};
 use sansh_tokio::core::driver::{Channel, ChannelRequests, ChannelWriter};
+use sansh_tokio::{ServerConnection, TokioRuntime};
 
 use crate::account::Account;
 use crate::process::{self, Exit, Launch, Process, Streams};
@@ -24,6 +28,10 @@ pub(crate) struct SessionContext {
     pub(crate) permissions: Permissions,
     pub(crate) peer: SocketAddr,
     pub(crate) local: SocketAddr,
+    /// The directory the `sftp` subsystem serves as `/`.
+    pub(crate) sftp_root: Arc<PathBuf>,
+    /// The connection's forwarding, when `--allow-forwarding` is given.
+    pub(crate) forwarding: Option<ServerForwarding>,
 }
 
 /// The requests gathered before the program starts.
@@ -33,6 +41,9 @@ struct Setup {
     /// Bytes of names and values in `env`.
     env_bytes: usize,
     pty: Option<PtyRequest>,
+    /// The forwarded agent's socket (`auth-agent-req@openssh.com`): the program
+    /// gets it as `SSH_AUTH_SOCK`; it is removed when the session ends.
+    agent: Option<AgentSocket>,
 }
 
 impl Setup {
@@ -55,12 +66,30 @@ enum Program<'a> {
     Command(&'a [u8]),
 }
 
+/// What the session runs.
+enum Started {
+    /// A program, and the forwarded agent it was given.
+    Process {
+        process: Process,
+        streams: Streams,
+        agent: Option<AgentSocket>,
+    },
+    /// The `sftp` subsystem on this root.
+    Sftp(LocalFs),
+}
+
 /// Serves a session channel until its program has ended and the channel is closed
 /// (or the client closes it before starting anything).
 pub(crate) async fn serve(channel: Channel<ServerConnection>, context: Arc<SessionContext>) {
     let requests = channel.requests();
-    let Some((mut process, streams)) = setup(&requests, &context).await else {
-        return;
+    let (mut process, streams, agent) = match setup(&requests, &context).await {
+        None => return,
+        Some(Started::Sftp(root)) => return sftp(channel, requests, root, &context).await,
+        Some(Started::Process {
+            process,
+            streams,
+            agent,
+        }) => (process, streams, agent),
     };
     let control = match &streams {
         Streams::Pty(master) => Some(master.control.clone()),
@@ -75,14 +104,35 @@ pub(crate) async fn serve(channel: Channel<ServerConnection>, context: Arc<Sessi
     let _ = writer.write_eof();
     writer.close_channel();
     while_running.abort();
+    drop(agent);
 }
 
-/// Answers requests until one starts the program; `None` when the channel closed
-/// first.
+/// Serves SFTP on the channel until the client closes it; requests sent meanwhile
+/// are refused.
+async fn sftp(
+    channel: Channel<ServerConnection>,
+    requests: ChannelRequests<ServerConnection>,
+    root: LocalFs,
+    context: &SessionContext,
+) {
+    let refusing = tokio::spawn(async move {
+        while let Some(request) = requests.next().await {
+            request.reject();
+        }
+    });
+    let runtime = TokioRuntime::current().shared();
+    if let Err(error) = serve_sftp(runtime, channel, root).await {
+        eprintln!("{}: sftp: {error}", context.peer);
+    }
+    refusing.abort();
+}
+
+/// Answers requests until one starts the program or the `sftp` subsystem; `None`
+/// when the channel closed first.
 async fn setup(
     requests: &ChannelRequests<ServerConnection>,
     context: &SessionContext,
-) -> Option<(Process, Streams)> {
+) -> Option<Started> {
     let mut setup = Setup::default();
     let forced = context.permissions.force_command.is_some();
     loop {
@@ -110,24 +160,60 @@ async fn setup(
                 request.accept();
                 continue;
             }
+            ChannelRequest::AuthAgent if setup.agent.is_none() => {
+                let socket = match &context.forwarding {
+                    Some(forwarding) => forwarding.agent_socket().await.ok(),
+                    None => None,
+                };
+                match socket {
+                    Some(socket) => {
+                        setup.agent = Some(socket);
+                        request.accept();
+                    }
+                    None => request.reject(),
+                }
+                continue;
+            }
             ChannelRequest::Shell => Program::Shell,
             ChannelRequest::Exec { command } => Program::Command(command),
-            // `--sftp-root` serves `sftp` here; other subsystems are refused.
+            // A forced command (`command=`) runs instead of any subsystem, as in sshd.
+            ChannelRequest::Subsystem { name } if name == "sftp" && !forced => {
+                match LocalFs::new(context.sftp_root.as_path()) {
+                    Ok(root) => {
+                        request.accept();
+                        return Some(Started::Sftp(root));
+                    }
+                    Err(error) => {
+                        eprintln!(
+                            "{}: cannot open {}: {error}",
+                            context.peer,
+                            context.sftp_root.display()
+                        );
+                        request.reject();
+                        continue;
+                    }
+                }
+            }
+            ChannelRequest::Subsystem { name } if forced => Program::Command(name.as_bytes()),
             ChannelRequest::Subsystem { .. } => {
                 request.reject();
                 continue;
             }
             // pty-req again or when refused by no-pty, env past the limit, x11,
-            // agent forwarding, signals before anything runs, ...
+            // agent forwarding refused or asked twice, signals before anything runs, ...
             _ => {
                 request.reject();
                 continue;
             }
         };
         match start(context, &setup, program) {
-            Ok(started) => {
+            Ok((process, streams)) => {
                 request.accept();
-                return Some(started);
+                return Some(Started::Process {
+                    process,
+                    streams,
+                    agent: setup.agent.take(),
+                });
             }
             Err(error) => {
                 eprintln!(
@@ -161,6 +247,7 @@ fn start(
         command: forced.or(requested),
         original_command: forced.and(requested),
         env: &setup.env,
+        agent_socket: setup.agent.as_ref().map(AgentSocket::path),
         peer: context.peer,
         local: context.local,
     };
