@@ -8,7 +8,7 @@
 //! engine's in-flight cap reached, or too many bytes unwritten, waits for a response
 //! to make room.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -28,6 +28,11 @@ const READ_CHUNK: usize = 256 * 1024;
 
 /// Handles stop sending while this many bytes wait to be written to the stream.
 const WRITE_HIGH_WATER: usize = 16 * 1024 * 1024;
+
+/// Largest written-out buffer kept for the engine's next requests: reusing it saves
+/// growing a fresh one (and copying as it grows) for every batch of writes, while a
+/// burst's huge buffer is not held for the session's lifetime.
+const SPARE_MAX: usize = 4 * 1024 * 1024;
 
 /// Rounds of read/write/dispatch per poll before the task yields.
 const WORK_BUDGET: usize = 64;
@@ -97,8 +102,9 @@ impl Shared {
             shared: self.clone(),
             stream,
             read_buf: vec![0; READ_CHUNK].into_boxed_slice(),
-            out: Vec::new(),
+            out: VecDeque::new(),
             written: 0,
+            spare: Vec::new(),
             read_done: false,
             write_failed: false,
         };
@@ -341,9 +347,12 @@ struct SftpDriver {
     shared: Arc<Shared>,
     stream: Box<dyn ByteStream>,
     read_buf: Box<[u8]>,
-    /// Encoded requests not yet written; `written` of them went out already.
-    out: Vec<u8>,
+    /// Encoded requests not yet written, as the engine handed them over (taken
+    /// whole, never copied or shifted); `written` bytes of the first went out.
+    out: VecDeque<Vec<u8>>,
     written: usize,
+    /// An emptied buffer, swapped into the engine for its next requests.
+    spare: Vec<u8>,
     read_done: bool,
     write_failed: bool,
 }
@@ -370,19 +379,23 @@ impl SftpDriver {
     }
 
     fn write(&mut self, state: &mut State, cx: &mut Context<'_>) -> bool {
-        if self.written > 0 && self.written * 2 >= self.out.len() {
-            self.out.drain(..self.written);
-            self.written = 0;
+        // An empty buffer makes the engine swap its own out: no copy.
+        let mut next = std::mem::take(&mut self.spare);
+        next.clear();
+        let mut progress = state.engine.poll_transmit(&mut next) > 0;
+        if next.is_empty() {
+            self.spare = next;
+        } else {
+            self.out.push_back(next);
         }
-        let mut progress = state.engine.poll_transmit(&mut self.out) > 0;
         if self.write_failed {
             self.out.clear();
             self.written = 0;
             state.backlog = 0;
             return false;
         }
-        while self.written < self.out.len() {
-            let pending = self.out.get(self.written..).unwrap_or_default();
+        while let Some(front) = self.out.front() {
+            let pending = front.get(self.written..).unwrap_or_default();
             match Pin::new(&mut self.stream).poll_write(cx, pending) {
                 Poll::Pending => break,
                 Poll::Ready(Ok(0) | Err(_)) => {
@@ -396,14 +409,22 @@ impl SftpDriver {
                 Poll::Ready(Ok(n)) => {
                     self.written += n;
                     progress = true;
+                    if self.written >= front.len() {
+                        self.written = 0;
+                        if let Some(mut done) = self.out.pop_front() {
+                            if done.capacity() <= SPARE_MAX
+                                && done.capacity() > self.spare.capacity()
+                            {
+                                done.clear();
+                                self.spare = done;
+                            }
+                        }
+                    }
                 }
             }
         }
-        if self.written == self.out.len() {
-            self.out.clear();
-            self.written = 0;
-        }
-        let backlog = self.out.len() - self.written;
+        let queued: usize = self.out.iter().map(Vec::len).sum();
+        let backlog = queued.saturating_sub(self.written);
         if backlog < WRITE_HIGH_WATER && state.backlog >= WRITE_HIGH_WATER {
             state.wake_waiting();
         }
