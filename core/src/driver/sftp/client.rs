@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::error::SftpClientError;
-use super::shared::Shared;
+use super::shared::{Shared, Stream};
 use crate::ClientConnection;
 use crate::driver::handle::Connection;
 use crate::driver::runtime::{ByteStream, Runtime};
@@ -93,7 +93,12 @@ impl Connection<ClientConnection> {
             )
             .await?;
         channel.subsystem("sftp").await?;
-        SftpClient::over_stream(self.runtime(), channel).await
+        SftpClient::start(
+            self.runtime(),
+            Stream::Channel(channel),
+            ClientConfig::default(),
+        )
+        .await
     }
 }
 
@@ -121,10 +126,18 @@ impl SftpClient {
         stream: impl ByteStream,
         config: ClientConfig,
     ) -> Result<Self, SftpClientError> {
+        Self::start(runtime, Stream::Any(Box::new(stream)), config).await
+    }
+
+    async fn start(
+        runtime: Arc<dyn Runtime>,
+        stream: Stream,
+        config: ClientConfig,
+    ) -> Result<Self, SftpClientError> {
         let shared = Shared::new(crate::sftp::SftpClient::new(config), runtime);
         shared.add_user();
         let client = Self { shared };
-        client.shared.spawn_driver(Box::new(stream));
+        client.shared.spawn_driver(stream);
         client.shared.ready().await?;
         Ok(client)
     }

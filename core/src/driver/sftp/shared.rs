@@ -14,9 +14,11 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
+use bytes::Bytes;
 use futures_io::{AsyncRead, AsyncWrite};
 
 use super::error::SftpClientError;
+use crate::driver::Channel;
 use crate::driver::runtime::{ByteStream, Runtime};
 use crate::sftp::{
     ClientEvent, Reply, Request, RequestError, SessionError, SftpClient as Engine, SftpError,
@@ -43,6 +45,24 @@ enum Slot {
     Done(Result<Reply, SftpError>),
     /// Its [`Pending`] was dropped: the reply is thrown away when it comes.
     Abandoned,
+}
+
+/// The byte stream a session runs over.
+pub(crate) enum Stream {
+    /// Any stream: read through [`AsyncRead`] into the task's buffer.
+    Any(Box<dyn ByteStream>),
+    /// A session channel: its data is taken as the connection holds it (`Bytes`),
+    /// saving the copy into a buffer of ours.
+    Channel(Channel),
+}
+
+impl Stream {
+    fn writer(&mut self) -> Pin<&mut (dyn AsyncWrite + Unpin)> {
+        match self {
+            Self::Any(stream) => Pin::new(&mut **stream),
+            Self::Channel(channel) => Pin::new(channel),
+        }
+    }
 }
 
 /// What the handles and the task share.
@@ -97,11 +117,15 @@ impl Shared {
     }
 
     /// Spawns the task that pumps the engine over `stream`.
-    pub(crate) fn spawn_driver(self: &Arc<Self>, stream: Box<dyn ByteStream>) {
+    pub(crate) fn spawn_driver(self: &Arc<Self>, stream: Stream) {
+        let read_buf = match stream {
+            Stream::Any(_) => vec![0; READ_CHUNK].into_boxed_slice(),
+            Stream::Channel(_) => Box::default(),
+        };
         let driver = SftpDriver {
             shared: self.clone(),
             stream,
-            read_buf: vec![0; READ_CHUNK].into_boxed_slice(),
+            read_buf,
             out: VecDeque::new(),
             written: 0,
             spare: Vec::new(),
@@ -345,7 +369,8 @@ impl Drop for Pending {
 /// The task of one session: owns the stream, pumps the engine.
 struct SftpDriver {
     shared: Arc<Shared>,
-    stream: Box<dyn ByteStream>,
+    stream: Stream,
+    /// Where [`Stream::Any`] is read into (empty for a channel).
     read_buf: Box<[u8]>,
     /// Encoded requests not yet written, as the engine handed them over (taken
     /// whole, never copied or shifted); `written` bytes of the first went out.
@@ -362,17 +387,38 @@ impl SftpDriver {
         if self.read_done || state.engine.is_closed() {
             return false;
         }
-        match Pin::new(&mut self.stream).poll_read(cx, &mut self.read_buf) {
+        let read: Poll<Option<Bytes>> = match &mut self.stream {
+            Stream::Any(stream) => match Pin::new(stream).poll_read(cx, &mut self.read_buf) {
+                Poll::Ready(Ok(n)) if n > 0 => {
+                    state
+                        .engine
+                        .handle_input(self.read_buf.get(..n).unwrap_or_default());
+                    return true;
+                }
+                Poll::Ready(Ok(_) | Err(_)) => Poll::Ready(None),
+                Poll::Pending => Poll::Pending,
+            },
+            Stream::Channel(channel) => {
+                let polled = channel
+                    .conn
+                    .lock()
+                    .poll_chunk(channel.id, false, usize::MAX, cx);
+                match polled {
+                    Poll::Ready(Ok(Some(chunk))) => Poll::Ready(Some(chunk)),
+                    Poll::Ready(Ok(None) | Err(_)) => Poll::Ready(None),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        };
+        match read {
             Poll::Pending => false,
-            Poll::Ready(Ok(0) | Err(_)) => {
+            Poll::Ready(None) => {
                 self.read_done = true;
                 state.engine.handle_eof();
                 true
             }
-            Poll::Ready(Ok(n)) => {
-                state
-                    .engine
-                    .handle_input(self.read_buf.get(..n).unwrap_or_default());
+            Poll::Ready(Some(chunk)) => {
+                state.engine.handle_input(&chunk);
                 true
             }
         }
@@ -396,7 +442,7 @@ impl SftpDriver {
         }
         while let Some(front) = self.out.front() {
             let pending = front.get(self.written..).unwrap_or_default();
-            match Pin::new(&mut self.stream).poll_write(cx, pending) {
+            match self.stream.writer().poll_write(cx, pending) {
                 Poll::Pending => break,
                 Poll::Ready(Ok(0) | Err(_)) => {
                     self.write_failed = true;
@@ -452,7 +498,7 @@ impl Future for SftpDriver {
                 drop(state);
                 // The end of the stream tells the server the session is over (for
                 // a channel: EOF, then CLOSE when it is dropped with this task).
-                if Pin::new(&mut this.stream).poll_close(cx).is_pending() {
+                if this.stream.writer().poll_close(cx).is_pending() {
                     return Poll::Pending;
                 }
                 return Poll::Ready(());
