@@ -45,6 +45,24 @@ impl<'a> Channels<'a> {
         self.layer.open(self.transport, &kind)
     }
 
+    /// Opens a channel like [`Self::open`], but with its own receive window and
+    /// largest accepted data packet instead of the [`ConnectionConfig`]'s
+    /// (RFC 4254 §5.1, §5.2): e.g. a bulk transfer's channel with a larger window and
+    /// packets. `max_packet` plus the message header and padding must fit in
+    /// [`Limits::max_packet_len`](crate::config::Limits::max_packet_len); 0 counts
+    /// as 1.
+    ///
+    /// [`ConnectionConfig`]: crate::config::ConnectionConfig
+    pub fn open_with(
+        &mut self,
+        kind: ChannelKind,
+        window: u32,
+        max_packet: u32,
+    ) -> Result<ChannelId, ChannelError> {
+        self.layer
+            .open_with(self.transport, &kind, window, max_packet)
+    }
+
     /// Accepts the peer's channel open: the channel is open at once.
     pub fn accept_open(
         &mut self,

@@ -181,12 +181,25 @@ impl ConnectionLayer {
         t: &mut Transport,
         kind: &ChannelKind,
     ) -> Result<ChannelId, ChannelError> {
+        let (window, max_packet) = (self.config.window_size, self.config.max_packet_size);
+        self.open_with(t, kind, window, max_packet)
+    }
+
+    /// Opens a channel with its own receive window and maximum packet size.
+    pub(super) fn open_with(
+        &mut self,
+        t: &mut Transport,
+        kind: &ChannelKind,
+        window: u32,
+        max_packet: u32,
+    ) -> Result<ChannelId, ChannelError> {
         self.check_ready(t)?;
         if self.channel_count() >= self.config.max_channels {
             return Err(ChannelError::TooManyChannels);
         }
         let id = self.allocate_id();
-        let (window, max_packet) = (self.config.window_size, self.config.max_packet_size);
+        // As in the configuration: a zero maximum would leave the peer mute.
+        let max_packet = max_packet.max(1);
         self.channels
             .insert(id, ChannelState::opening(window, max_packet));
         self.send_global(t, wire::encode_open(kind, id, window, max_packet));

@@ -241,9 +241,41 @@ impl<E: Engine> Connection<E> {
     /// # Errors
     /// As [`Self::open_session`].
     pub async fn open_channel(&self, kind: ChannelKind) -> Result<Channel<E>, ChannelError> {
+        self.open_channel_sized(kind, None).await
+    }
+
+    /// Opens a channel like [`Self::open_channel`], with its own receive window
+    /// (`window` bytes) and largest accepted data packet (`max_packet` bytes) in place
+    /// of the connection's [`ConnectionConfig`](crate::config::ConnectionConfig)
+    /// ones (RFC 4254 §5.1, §5.2). A bulk transfer gains from both: a window wider
+    /// than what is in flight, and fewer, larger packets to decrypt and wake for.
+    /// `max_packet` plus its header and padding must fit in the transport's
+    /// [`Limits::max_packet_len`](crate::config::Limits::max_packet_len).
+    ///
+    /// # Errors
+    /// As [`Self::open_session`].
+    pub async fn open_channel_with(
+        &self,
+        kind: ChannelKind,
+        window: u32,
+        max_packet: u32,
+    ) -> Result<Channel<E>, ChannelError> {
+        self.open_channel_sized(kind, Some((window, max_packet)))
+            .await
+    }
+
+    async fn open_channel_sized(
+        &self,
+        kind: ChannelKind,
+        sizes: Option<(u32, u32)>,
+    ) -> Result<Channel<E>, ChannelError> {
         let id = {
             let mut state = self.lock();
-            let id = state.engine.channels().open(kind)?;
+            let mut channels = state.engine.channels();
+            let id = match sizes {
+                Some((window, max_packet)) => channels.open_with(kind, window, max_packet)?,
+                None => channels.open(kind)?,
+            };
             state.channels.insert(id, ChannelSlot::new(false));
             state.wake_driver();
             id

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::error::SftpClientError;
-use super::shared::Shared;
+use super::shared::{Shared, Stream};
 use crate::ClientConnection;
 use crate::driver::handle::Connection;
 use crate::driver::runtime::{ByteStream, Runtime};
@@ -11,6 +11,17 @@ use crate::sftp::{
     ClientConfig, Extension, Extensions, FileAttributes, FileType, Handle, Limits, Name, Reply,
     Request, StatVfs,
 };
+
+/// The receive window of the SFTP session channel: as wide as a transfer's requests
+/// in flight ([`DEFAULT_TRANSFER_REQUESTS`](super::DEFAULT_TRANSFER_REQUESTS) of
+/// 255 KiB), so the window does not bound the pipeline.
+pub const SFTP_CHANNEL_WINDOW: u32 = 16 * 1024 * 1024;
+
+/// The largest data packet the SFTP session channel accepts: four times the
+/// connection default of 32 KiB, so a 255 KiB read reply comes in two packets
+/// instead of eight (measured: about a third more `get` throughput against sshd),
+/// and well inside the 256 KiB packet limit of both sides.
+pub const SFTP_CHANNEL_MAX_PACKET: u32 = 128 * 1024;
 
 /// An SFTP client session running on a runtime: cheap to clone, every clone shares
 /// the session (and its working directory).
@@ -67,13 +78,27 @@ impl Connection<ClientConnection> {
     /// Opens a session channel, starts the `sftp` subsystem on it and runs an SFTP
     /// client over it (RFC 4254 §6.5, draft-ietf-secsh-filexfer-02).
     ///
+    /// The channel has its own window and packet size, larger than the
+    /// connection's: [`SFTP_CHANNEL_WINDOW`], [`SFTP_CHANNEL_MAX_PACKET`].
+    ///
     /// # Errors
     /// [`SftpClientError::Channel`] if the channel or the subsystem is refused;
     /// [`SftpClientError::Session`] if the server breaks off the SFTP hello.
     pub async fn start_sftp_client(&self) -> Result<SftpClient, SftpClientError> {
-        let mut channel = self.open_session().await?;
+        let mut channel = self
+            .open_channel_with(
+                crate::channel::ChannelKind::Session,
+                SFTP_CHANNEL_WINDOW,
+                SFTP_CHANNEL_MAX_PACKET,
+            )
+            .await?;
         channel.subsystem("sftp").await?;
-        SftpClient::over_stream(self.runtime(), channel).await
+        SftpClient::start(
+            self.runtime(),
+            Stream::Channel(channel),
+            ClientConfig::default(),
+        )
+        .await
     }
 }
 
@@ -101,10 +126,18 @@ impl SftpClient {
         stream: impl ByteStream,
         config: ClientConfig,
     ) -> Result<Self, SftpClientError> {
+        Self::start(runtime, Stream::Any(Box::new(stream)), config).await
+    }
+
+    async fn start(
+        runtime: Arc<dyn Runtime>,
+        stream: Stream,
+        config: ClientConfig,
+    ) -> Result<Self, SftpClientError> {
         let shared = Shared::new(crate::sftp::SftpClient::new(config), runtime);
         shared.add_user();
         let client = Self { shared };
-        client.shared.spawn_driver(Box::new(stream));
+        client.shared.spawn_driver(stream);
         client.shared.ready().await?;
         Ok(client)
     }

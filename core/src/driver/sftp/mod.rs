@@ -48,7 +48,7 @@ mod multi;
 mod shared;
 mod transfer;
 
-pub use client::SftpClient;
+pub use client::{SFTP_CHANNEL_MAX_PACKET, SFTP_CHANNEL_WINDOW, SftpClient};
 pub use error::SftpClientError;
 pub use file::{DEFAULT_FILE_REQUESTS, OpenMode, SftpFile};
 pub use glob::glob_match;

@@ -8,15 +8,17 @@
 //! engine's in-flight cap reached, or too many bytes unwritten, waits for a response
 //! to make room.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
+use bytes::Bytes;
 use futures_io::{AsyncRead, AsyncWrite};
 
 use super::error::SftpClientError;
+use crate::driver::Channel;
 use crate::driver::runtime::{ByteStream, Runtime};
 use crate::sftp::{
     ClientEvent, Reply, Request, RequestError, SessionError, SftpClient as Engine, SftpError,
@@ -29,6 +31,11 @@ const READ_CHUNK: usize = 256 * 1024;
 /// Handles stop sending while this many bytes wait to be written to the stream.
 const WRITE_HIGH_WATER: usize = 16 * 1024 * 1024;
 
+/// Largest written-out buffer kept for the engine's next requests: reusing it saves
+/// growing a fresh one (and copying as it grows) for every batch of writes, while a
+/// burst's huge buffer is not held for the session's lifetime.
+const SPARE_MAX: usize = 4 * 1024 * 1024;
+
 /// Rounds of read/write/dispatch per poll before the task yields.
 const WORK_BUDGET: usize = 64;
 
@@ -38,6 +45,24 @@ enum Slot {
     Done(Result<Reply, SftpError>),
     /// Its [`Pending`] was dropped: the reply is thrown away when it comes.
     Abandoned,
+}
+
+/// The byte stream a session runs over.
+pub(crate) enum Stream {
+    /// Any stream: read through [`AsyncRead`] into the task's buffer.
+    Any(Box<dyn ByteStream>),
+    /// A session channel: its data is taken as the connection holds it (`Bytes`),
+    /// saving the copy into a buffer of ours.
+    Channel(Channel),
+}
+
+impl Stream {
+    fn writer(&mut self) -> Pin<&mut (dyn AsyncWrite + Unpin)> {
+        match self {
+            Self::Any(stream) => Pin::new(&mut **stream),
+            Self::Channel(channel) => Pin::new(channel),
+        }
+    }
 }
 
 /// What the handles and the task share.
@@ -92,13 +117,18 @@ impl Shared {
     }
 
     /// Spawns the task that pumps the engine over `stream`.
-    pub(crate) fn spawn_driver(self: &Arc<Self>, stream: Box<dyn ByteStream>) {
+    pub(crate) fn spawn_driver(self: &Arc<Self>, stream: Stream) {
+        let read_buf = match stream {
+            Stream::Any(_) => vec![0; READ_CHUNK].into_boxed_slice(),
+            Stream::Channel(_) => Box::default(),
+        };
         let driver = SftpDriver {
             shared: self.clone(),
             stream,
-            read_buf: vec![0; READ_CHUNK].into_boxed_slice(),
-            out: Vec::new(),
+            read_buf,
+            out: VecDeque::new(),
             written: 0,
+            spare: Vec::new(),
             read_done: false,
             write_failed: false,
         };
@@ -339,11 +369,15 @@ impl Drop for Pending {
 /// The task of one session: owns the stream, pumps the engine.
 struct SftpDriver {
     shared: Arc<Shared>,
-    stream: Box<dyn ByteStream>,
+    stream: Stream,
+    /// Where [`Stream::Any`] is read into (empty for a channel).
     read_buf: Box<[u8]>,
-    /// Encoded requests not yet written; `written` of them went out already.
-    out: Vec<u8>,
+    /// Encoded requests not yet written, as the engine handed them over (taken
+    /// whole, never copied or shifted); `written` bytes of the first went out.
+    out: VecDeque<Vec<u8>>,
     written: usize,
+    /// An emptied buffer, swapped into the engine for its next requests.
+    spare: Vec<u8>,
     read_done: bool,
     write_failed: bool,
 }
@@ -353,37 +387,62 @@ impl SftpDriver {
         if self.read_done || state.engine.is_closed() {
             return false;
         }
-        match Pin::new(&mut self.stream).poll_read(cx, &mut self.read_buf) {
+        let read: Poll<Option<Bytes>> = match &mut self.stream {
+            Stream::Any(stream) => match Pin::new(stream).poll_read(cx, &mut self.read_buf) {
+                Poll::Ready(Ok(n)) if n > 0 => {
+                    state
+                        .engine
+                        .handle_input(self.read_buf.get(..n).unwrap_or_default());
+                    return true;
+                }
+                Poll::Ready(Ok(_) | Err(_)) => Poll::Ready(None),
+                Poll::Pending => Poll::Pending,
+            },
+            Stream::Channel(channel) => {
+                let polled = channel
+                    .conn
+                    .lock()
+                    .poll_chunk(channel.id, false, usize::MAX, cx);
+                match polled {
+                    Poll::Ready(Ok(Some(chunk))) => Poll::Ready(Some(chunk)),
+                    Poll::Ready(Ok(None) | Err(_)) => Poll::Ready(None),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        };
+        match read {
             Poll::Pending => false,
-            Poll::Ready(Ok(0) | Err(_)) => {
+            Poll::Ready(None) => {
                 self.read_done = true;
                 state.engine.handle_eof();
                 true
             }
-            Poll::Ready(Ok(n)) => {
-                state
-                    .engine
-                    .handle_input(self.read_buf.get(..n).unwrap_or_default());
+            Poll::Ready(Some(chunk)) => {
+                state.engine.handle_input(&chunk);
                 true
             }
         }
     }
 
     fn write(&mut self, state: &mut State, cx: &mut Context<'_>) -> bool {
-        if self.written > 0 && self.written * 2 >= self.out.len() {
-            self.out.drain(..self.written);
-            self.written = 0;
+        // An empty buffer makes the engine swap its own out: no copy.
+        let mut next = std::mem::take(&mut self.spare);
+        next.clear();
+        let mut progress = state.engine.poll_transmit(&mut next) > 0;
+        if next.is_empty() {
+            self.spare = next;
+        } else {
+            self.out.push_back(next);
         }
-        let mut progress = state.engine.poll_transmit(&mut self.out) > 0;
         if self.write_failed {
             self.out.clear();
             self.written = 0;
             state.backlog = 0;
             return false;
         }
-        while self.written < self.out.len() {
-            let pending = self.out.get(self.written..).unwrap_or_default();
-            match Pin::new(&mut self.stream).poll_write(cx, pending) {
+        while let Some(front) = self.out.front() {
+            let pending = front.get(self.written..).unwrap_or_default();
+            match self.stream.writer().poll_write(cx, pending) {
                 Poll::Pending => break,
                 Poll::Ready(Ok(0) | Err(_)) => {
                     self.write_failed = true;
@@ -396,14 +455,22 @@ impl SftpDriver {
                 Poll::Ready(Ok(n)) => {
                     self.written += n;
                     progress = true;
+                    if self.written >= front.len() {
+                        self.written = 0;
+                        if let Some(mut done) = self.out.pop_front() {
+                            if done.capacity() <= SPARE_MAX
+                                && done.capacity() > self.spare.capacity()
+                            {
+                                done.clear();
+                                self.spare = done;
+                            }
+                        }
+                    }
                 }
             }
         }
-        if self.written == self.out.len() {
-            self.out.clear();
-            self.written = 0;
-        }
-        let backlog = self.out.len() - self.written;
+        let queued: usize = self.out.iter().map(Vec::len).sum();
+        let backlog = queued.saturating_sub(self.written);
         if backlog < WRITE_HIGH_WATER && state.backlog >= WRITE_HIGH_WATER {
             state.wake_waiting();
         }
@@ -431,7 +498,7 @@ impl Future for SftpDriver {
                 drop(state);
                 // The end of the stream tells the server the session is over (for
                 // a channel: EOF, then CLOSE when it is dropped with this task).
-                if Pin::new(&mut this.stream).poll_close(cx).is_pending() {
+                if this.stream.writer().poll_close(cx).is_pending() {
                     return Poll::Pending;
                 }
                 return Poll::Ready(());

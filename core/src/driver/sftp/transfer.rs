@@ -216,19 +216,12 @@ fn write_batch(mut file: File, items: Vec<(u64, Bytes)>) -> io::Result<File> {
 }
 
 /// Reads up to [`LOCAL_CHUNK`] bytes; an empty buffer at the end of the file.
-fn read_chunk(mut file: File) -> io::Result<(File, Vec<u8>)> {
-    let mut buf = vec![0; LOCAL_CHUNK];
-    let mut filled = 0;
-    while filled < buf.len() {
-        match file.read(buf.get_mut(filled..).unwrap_or_default()) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    buf.truncate(filled);
-    Ok((file, buf))
+fn read_chunk(file: File) -> io::Result<(File, Vec<u8>)> {
+    // `read_to_end` reads into the spare capacity without zeroing it first.
+    let mut buf = Vec::with_capacity(LOCAL_CHUNK);
+    let mut limited = file.take(LOCAL_CHUNK as u64);
+    limited.read_to_end(&mut buf)?;
+    Ok((limited.into_inner(), buf))
 }
 
 /// Applies `attrs`' permissions and times to a local file.

@@ -413,3 +413,33 @@ fn without_a_send_queue_writes_go_straight_to_the_window() {
     ));
     assert_eq!(pair.client.channel(c).write(&data[4096..]), Ok(6000 - 4096));
 }
+
+#[test]
+fn a_channel_opened_with_its_own_window_and_packet_size_gets_them() {
+    let mut pair = connected(40);
+    let c = pair
+        .client
+        .channels()
+        .open_with(ChannelKind::Session, 8 * 1024 * 1024, 100_000)
+        .expect("open");
+    pair.drive();
+    let mut opens = open_requests(&mut pair.server_seen);
+    let s = pair
+        .server
+        .channels()
+        .accept_open(opens.remove(0))
+        .expect("accept");
+    pair.drive();
+    assert_eq!(pair.server.channel(s).send_window(), 8 * 1024 * 1024);
+    assert_eq!(pair.server.channel(s).peer_max_packet(), 100_000);
+    pair.server.channel(s).write(&pattern(40, 250_000)).unwrap();
+    pair.drive();
+    let chunks: Vec<usize> = std::iter::from_fn(|| pair.client.channel(c).read())
+        .map(|b| b.len())
+        .collect();
+    assert_eq!(chunks, [100_000, 100_000, 50_000]);
+    // Other channels keep the connection's settings.
+    let (_, other) = open_session(&mut pair);
+    assert_eq!(pair.server.channel(other).send_window(), 2 * 1024 * 1024);
+    assert_eq!(pair.server.channel(other).peer_max_packet(), 32 * 1024);
+}
