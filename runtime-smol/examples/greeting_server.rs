@@ -1,7 +1,7 @@
 //! The README's smol quickstart: an SSH server that lets one user in by password
 //! and answers every command with a greeting.
 //!
-//! `cargo run -p sansh-smol --example quickstart`, then
+//! `cargo run -p sansh-smol --example greeting_server`, then
 //! `ssh -p 2222 demo@127.0.0.1 hello` (password `demo`).
 
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! The README's tokio quickstart: log in as ssh would (agent, then `~/.ssh/id_*`),
 //! trusting only hosts in `~/.ssh/known_hosts`, and run one command.
 //!
-//! `cargo run -p sansh-tokio --example quickstart -- HOST[:PORT] USER COMMAND`
+//! `cargo run -p sansh-tokio --example run_command -- HOST[:PORT] USER COMMAND`
 
 use std::sync::Arc;
 
@@ -31,7 +31,7 @@ impl ClientHandler for KnownHostsOnly {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let (Some(addr), Some(user), Some(command)) = (args.next(), args.next(), args.next()) else {
-        return Err("usage: quickstart HOST[:PORT] USER COMMAND".into());
+        return Err("usage: run_command HOST[:PORT] USER COMMAND".into());
     };
     let (host, port) = match addr.rsplit_once(':') {
         Some((host, port)) => (host.to_owned(), port.parse()?),

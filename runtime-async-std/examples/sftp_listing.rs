@@ -2,7 +2,7 @@
 //! the server only if its host key has the fingerprint given on the command line
 //! (as `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub` prints it on the server).
 //!
-//! `cargo run -p sansh-async-std --example quickstart -- HOST:PORT USER SHA256:... DIR`
+//! `cargo run -p sansh-async-std --example sftp_listing -- HOST:PORT USER SHA256:... DIR`
 
 use std::sync::Arc;
 
@@ -21,7 +21,7 @@ impl ClientHandler for Pinned {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [addr, user, fingerprint, dir] = args.as_slice() else {
-        return Err("usage: quickstart HOST:PORT USER SHA256:... DIR".into());
+        return Err("usage: sftp_listing HOST:PORT USER SHA256:... DIR".into());
     };
     async_std::task::block_on(async {
         let handler = Arc::new(Pinned(fingerprint.clone()));
