@@ -229,6 +229,13 @@ pub(crate) fn local_forward_through_sshd_reaches_a_tcp_echo_server<R: TestRuntim
 /// per connection, every byte checked.
 pub(crate) fn a_hundred_forwarded_connections_at_once_each_carry_a_mebibyte<R: TestRuntime>()
 -> TestResult {
+    hundred_forwarded_connections::<R>(1024 * 1024)
+}
+
+/// 100 TCP connections at once through one local forward on sshd to an echo server,
+/// each sending `size` bytes and checking every byte comes back (the heavy suite
+/// runs it with 10 MiB each).
+pub(crate) fn hundred_forwarded_connections<R: TestRuntime>(size: usize) -> TestResult {
     let target = sshd_with(&["MaxSessions 200"])?;
     let echo = echo_tcp()?;
     let rt = R::start();
@@ -240,7 +247,7 @@ pub(crate) fn a_hundred_forwarded_connections_at_once_each_carry_a_mebibyte<R: T
         .map(|seed| {
             thread::spawn(move || -> Result<(), String> {
                 let stream = TcpStream::connect(local).map_err(|e| e.to_string())?;
-                check_echo(stream, &pattern(1024 * 1024, seed))
+                check_echo(stream, &pattern(size, seed))
             })
         })
         .collect();

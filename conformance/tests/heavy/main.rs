@@ -23,6 +23,9 @@ mod bulk;
 #[path = "../server_example/support.rs"]
 mod example_server;
 #[allow(dead_code)]
+#[path = "../driver/forwarding.rs"]
+mod forwarding;
+#[allow(dead_code)]
 #[path = "../driver/many.rs"]
 mod many;
 #[allow(dead_code)]
@@ -52,4 +55,5 @@ runtimes::on_every_runtime!(
     hundred_channels_of_ten_mib_through_cat_on_sshd,
     hundred_channels_of_ten_mib_through_cat_on_our_server,
     hundred_ssh_mux_sessions_of_ten_mib_through_cat_on_our_server,
+    a_hundred_forwarded_connections_at_once_each_carry_ten_mebibytes,
 );

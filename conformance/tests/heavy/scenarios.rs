@@ -63,3 +63,10 @@ pub(crate) fn hundred_ssh_mux_sessions_of_ten_mib_through_cat_on_our_server<R: T
 -> TestResult {
     many::ssh_mux_sessions_through_cat_on_our_server::<R>(100, TEN_MIB, HEAVY_WAIT)
 }
+
+/// 100 TCP connections at once through one local forward (`-L`) on sshd, each
+/// echoing 10 MiB with every byte checked.
+pub(crate) fn a_hundred_forwarded_connections_at_once_each_carry_ten_mebibytes<R: TestRuntime>()
+-> TestResult {
+    crate::forwarding::hundred_forwarded_connections::<R>(10 * 1024 * 1024)
+}

@@ -47,7 +47,7 @@ use std::process::ExitCode;
 
 use args::Args;
 use setup::Setup;
-use workloads::{PLANNED, WORKLOADS};
+use workloads::WORKLOADS;
 
 fn main() -> ExitCode {
     let args = match Args::parse(std::env::args().skip(1)) {
@@ -60,9 +60,6 @@ fn main() -> ExitCode {
     if args.list {
         for workload in WORKLOADS {
             println!("{}", workload.name);
-        }
-        for planned in PLANNED {
-            println!("{planned} (planned)");
         }
         return ExitCode::SUCCESS;
     }

@@ -21,12 +21,15 @@ pub(crate) struct OurServer {
 }
 
 impl OurServer {
-    /// Starts the example on a free loopback port, accepting the benchmark key.
+    /// Starts the example on a free loopback port, accepting the benchmark key and
+    /// serving SFTP from the benchmark's tmpfs directory.
     pub(crate) fn start(setup: &Setup) -> BenchResult<Self> {
         let executable = example()?;
         let mut child = Command::new(executable)
             .args(["--listen", "127.0.0.1:0", "--authorized-keys"])
             .arg(&setup.authorized_keys)
+            .arg("--sftp-root")
+            .arg(setup.files()?)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             // Per-connection notes would only cost time; failures show on the client.

@@ -44,6 +44,37 @@ pub(crate) fn client_put(setup: &Setup, size: u64) -> BenchResult<Figures> {
     Ok(throughput(size, ours, openssh))
 }
 
+/// `sftp` fetching the source over SSH from our server (whose SFTP root is the
+/// tmpfs directory), then from `sshd`.
+pub(crate) fn server_get(setup: &Setup, size: u64) -> BenchResult<Figures> {
+    let (source, destination) = files(setup, size)?;
+    let server = setup.our_server()?.addr();
+    let ours_command = format!("get /{SOURCE} \"{}\"", destination.display());
+    let ours = timed(&destination, size, || {
+        openssh_side::sftp(setup, SftpPeer::Ssh(server), &ours_command)
+    })?;
+    let command = format!("get \"{}\" \"{}\"", source.display(), destination.display());
+    let openssh = timed(&destination, size, || {
+        openssh_side::sftp(setup, SftpPeer::Ssh(setup.sshd.addr()), &command)
+    })?;
+    Ok(throughput(size, ours, openssh))
+}
+
+/// `sftp` sending the source over SSH to our server, then to `sshd`.
+pub(crate) fn server_put(setup: &Setup, size: u64) -> BenchResult<Figures> {
+    let (source, destination) = files(setup, size)?;
+    let server = setup.our_server()?.addr();
+    let ours_command = format!("put \"{}\" /{DESTINATION}", source.display());
+    let ours = timed(&destination, size, || {
+        openssh_side::sftp(setup, SftpPeer::Ssh(server), &ours_command)
+    })?;
+    let command = format!("put \"{}\" \"{}\"", source.display(), destination.display());
+    let openssh = timed(&destination, size, || {
+        openssh_side::sftp(setup, SftpPeer::Ssh(setup.sshd.addr()), &command)
+    })?;
+    Ok(throughput(size, ours, openssh))
+}
+
 /// `sftp -D` fetching the source from our stdio server, then from `sftp-server`.
 pub(crate) fn stdio_server_get(setup: &Setup, size: u64) -> BenchResult<Figures> {
     let (_, destination) = files(setup, size)?;
@@ -88,7 +119,7 @@ fn stdio_servers(setup: &Setup, size: u64, command: &str) -> BenchResult<Figures
     let mut figures = throughput(size, ours, openssh);
     figures.note = Some(
         "sftp -D (no SSH): sansh-sftp-server-stdio (the driver's serve_sftp) against \
-         OpenSSH's sftp-server, until the server example serves the sftp subsystem"
+         OpenSSH's sftp-server; server-sftp-* are the same over SSH"
             .into(),
     );
     Ok(figures)

@@ -40,6 +40,11 @@ enum Kind {
     SftpGet,
     /// An SFTP `put` of a `--size` file to `sshd`: our client against `sftp`.
     SftpPut,
+    /// `sftp` fetching a `--size` file over SSH: from our server (its
+    /// `--sftp-root`) against `sshd`.
+    ServerSftpGet,
+    /// `sftp` sending a `--size` file over SSH: to our server against `sshd`.
+    ServerSftpPut,
     /// `sftp` fetching a `--size` file from our SFTP server against OpenSSH's
     /// `sftp-server`, both on sftp's pipes (`sftp -D`).
     StdioServerGet,
@@ -95,14 +100,11 @@ pub(crate) const WORKLOADS: &[Workload] = &[
     workload("server-idle-memory", "KiB/conn", Kind::ServerIdleMemory),
     workload("sftp-get", "MiB/s", Kind::SftpGet),
     workload("sftp-put", "MiB/s", Kind::SftpPut),
+    workload("server-sftp-get", "MiB/s", Kind::ServerSftpGet),
+    workload("server-sftp-put", "MiB/s", Kind::ServerSftpPut),
     workload("sftp-server-stdio-get", "MiB/s", Kind::StdioServerGet),
     workload("sftp-server-stdio-put", "MiB/s", Kind::StdioServerPut),
 ];
-
-/// Workloads still to come, with what they need: `sftp` over SSH against our server
-/// against `sshd` (our server's `--sftp-root`), replacing the `sftp-server-stdio`
-/// pair, which compares the two SFTP servers without the SSH layer.
-pub(crate) const PLANNED: &[&str] = &["server-sftp-get", "server-sftp-put"];
 
 impl Workload {
     /// Runs our side, then OpenSSH's.
@@ -147,6 +149,8 @@ impl Workload {
             Kind::ServerIdleMemory => idle::memory(setup, args.idle),
             Kind::SftpGet => sftp::client_get(setup, args.size),
             Kind::SftpPut => sftp::client_put(setup, args.size),
+            Kind::ServerSftpGet => sftp::server_get(setup, args.size),
+            Kind::ServerSftpPut => sftp::server_put(setup, args.size),
             Kind::StdioServerGet => sftp::stdio_server_get(setup, args.size),
             Kind::StdioServerPut => sftp::stdio_server_put(setup, args.size),
         }
