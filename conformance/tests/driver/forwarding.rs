@@ -352,6 +352,33 @@ pub(crate) fn direct_streamlocal_through_sshd_reaches_a_unix_socket<R: TestRunti
     Ok(())
 }
 
+/// `streamlocal-forward@openssh.com`: sshd listens on a Unix socket for us, and each
+/// connection to it comes back as a channel our client connects to a TCP echo
+/// server; cancelling makes sshd stop listening.
+pub(crate) fn remote_streamlocal_forward_through_sshd_reaches_our_echo_server<R: TestRuntime>()
+-> TestResult {
+    let target = sshd_with(&[])?;
+    let echo = echo_tcp()?;
+    let socket = target.dir.join("forwarded.sock");
+    let rt = R::start();
+    let conn = rt.block_on(log_in::<R>(&target))?;
+    let destination = Endpoint::Tcp {
+        host: "127.0.0.1".into(),
+        port: echo.port(),
+    };
+    // sshd binds the socket before it answers the request.
+    let forward =
+        rt.block_on(conn.forward_remote_path(&socket.display().to_string(), destination))?;
+    for seed in 0..2 {
+        check_echo(UnixStream::connect(&socket)?, &pattern(200 * 1024, seed))?;
+    }
+    rt.block_on(forward.cancel())?;
+    target
+        .sshd
+        .wait_for_log("cancel-streamlocal-forward@openssh.com", WAIT)?;
+    Ok(())
+}
+
 /// A jump: our client logs in to sshd, then over a `direct-tcpip` channel to sshd
 /// again, then once more from there: two hops, each a connection over the last
 /// one's channel, and a command runs at the end.

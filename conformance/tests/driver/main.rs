@@ -62,6 +62,7 @@ runtimes::on_every_runtime!(
     remote_forward_on_port_zero_through_sshd_reaches_our_echo_server,
     socks_forward_through_sshd_connects_by_name_and_by_address,
     direct_streamlocal_through_sshd_reaches_a_unix_socket,
+    remote_streamlocal_forward_through_sshd_reaches_our_echo_server,
     two_hop_jump_through_sshd_runs_a_command_at_the_end,
     a_target_outside_permitopen_is_refused_by_sshd,
     openssh_local_forward_through_our_server,
