@@ -18,61 +18,62 @@ const SOURCE: &str = "source";
 /// Where every transfer goes (removed after each).
 const DESTINATION: &str = "destination";
 
-/// Our client against `sftp`, each fetching the source from `sshd`.
-pub(crate) fn client_get(setup: &Setup, size: u64) -> BenchResult<Figures> {
+/// Which way a file goes.
+#[derive(Clone, Copy)]
+pub(crate) enum Transfer {
+    /// From the server to the client.
+    Get,
+    /// From the client to the server.
+    Put,
+}
+
+/// Our client against `sftp`, each moving the source to or from `sshd`.
+pub(crate) fn client(setup: &Setup, size: u64, transfer: Transfer) -> BenchResult<Figures> {
     let (source, destination) = files(setup, size)?;
-    let ours = timed(&destination, size, || {
-        our_side::sftp_get(setup, &source, &destination)
+    let ours = timed(&destination, size, || match transfer {
+        Transfer::Get => our_side::sftp_get(setup, &source, &destination),
+        Transfer::Put => our_side::sftp_put(setup, &source, &destination),
     })?;
-    let command = format!("get \"{}\" \"{}\"", source.display(), destination.display());
-    let openssh = timed(&destination, size, || {
-        openssh_side::sftp(setup, SftpPeer::Ssh(setup.sshd.addr()), &command)
-    })?;
+    let openssh = sftp_with_sshd(setup, size, transfer, &source, &destination)?;
     Ok(throughput(size, ours, openssh))
 }
 
-/// Our client against `sftp`, each sending the source to `sshd`.
-pub(crate) fn client_put(setup: &Setup, size: u64) -> BenchResult<Figures> {
-    let (source, destination) = files(setup, size)?;
-    let ours = timed(&destination, size, || {
-        our_side::sftp_put(setup, &source, &destination)
-    })?;
-    let command = format!("put \"{}\" \"{}\"", source.display(), destination.display());
-    let openssh = timed(&destination, size, || {
-        openssh_side::sftp(setup, SftpPeer::Ssh(setup.sshd.addr()), &command)
-    })?;
-    Ok(throughput(size, ours, openssh))
-}
-
-/// `sftp` fetching the source over SSH from our server (whose SFTP root is the
-/// tmpfs directory), then from `sshd`.
-pub(crate) fn server_get(setup: &Setup, size: u64) -> BenchResult<Figures> {
+/// `sftp` moving the source over SSH to or from our server (whose SFTP root is the
+/// tmpfs directory, so remote paths are root-relative), then `sshd`.
+pub(crate) fn server(setup: &Setup, size: u64, transfer: Transfer) -> BenchResult<Figures> {
     let (source, destination) = files(setup, size)?;
     let server = setup.our_server()?.addr();
-    let ours_command = format!("get /{SOURCE} \"{}\"", destination.display());
+    let command = match transfer {
+        Transfer::Get => format!("get /{SOURCE} \"{}\"", destination.display()),
+        Transfer::Put => format!("put \"{}\" /{DESTINATION}", source.display()),
+    };
     let ours = timed(&destination, size, || {
-        openssh_side::sftp(setup, SftpPeer::Ssh(server), &ours_command)
+        openssh_side::sftp(setup, SftpPeer::Ssh(server), &command)
     })?;
-    let command = format!("get \"{}\" \"{}\"", source.display(), destination.display());
-    let openssh = timed(&destination, size, || {
-        openssh_side::sftp(setup, SftpPeer::Ssh(setup.sshd.addr()), &command)
-    })?;
+    let openssh = sftp_with_sshd(setup, size, transfer, &source, &destination)?;
     Ok(throughput(size, ours, openssh))
 }
 
-/// `sftp` sending the source over SSH to our server, then to `sshd`.
-pub(crate) fn server_put(setup: &Setup, size: u64) -> BenchResult<Figures> {
-    let (source, destination) = files(setup, size)?;
-    let server = setup.our_server()?.addr();
-    let ours_command = format!("put \"{}\" /{DESTINATION}", source.display());
-    let ours = timed(&destination, size, || {
-        openssh_side::sftp(setup, SftpPeer::Ssh(server), &ours_command)
-    })?;
-    let command = format!("put \"{}\" \"{}\"", source.display(), destination.display());
-    let openssh = timed(&destination, size, || {
+/// Times OpenSSH's `sftp` moving `source` to `destination` through `sshd`.
+fn sftp_with_sshd(
+    setup: &Setup,
+    size: u64,
+    transfer: Transfer,
+    source: &Path,
+    destination: &Path,
+) -> BenchResult<Duration> {
+    let verb = match transfer {
+        Transfer::Get => "get",
+        Transfer::Put => "put",
+    };
+    let command = format!(
+        "{verb} \"{}\" \"{}\"",
+        source.display(),
+        destination.display()
+    );
+    timed(destination, size, || {
         openssh_side::sftp(setup, SftpPeer::Ssh(setup.sshd.addr()), &command)
-    })?;
-    Ok(throughput(size, ours, openssh))
+    })
 }
 
 /// `sftp -D` fetching the source from our stdio server, then from `sftp-server`.

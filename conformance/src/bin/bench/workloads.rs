@@ -6,6 +6,7 @@ use sansh_core::cipher::CipherAlgorithm;
 
 use crate::args::Args;
 use crate::setup::{BenchResult, Setup};
+use crate::sftp::Transfer;
 use crate::{idle, openssh_side, our_side, sftp};
 
 /// One line of output.
@@ -147,10 +148,10 @@ impl Workload {
                 Ok(rate(n, ours, openssh))
             }
             Kind::ServerIdleMemory => idle::memory(setup, args.idle),
-            Kind::SftpGet => sftp::client_get(setup, args.size),
-            Kind::SftpPut => sftp::client_put(setup, args.size),
-            Kind::ServerSftpGet => sftp::server_get(setup, args.size),
-            Kind::ServerSftpPut => sftp::server_put(setup, args.size),
+            Kind::SftpGet => sftp::client(setup, args.size, Transfer::Get),
+            Kind::SftpPut => sftp::client(setup, args.size, Transfer::Put),
+            Kind::ServerSftpGet => sftp::server(setup, args.size, Transfer::Get),
+            Kind::ServerSftpPut => sftp::server(setup, args.size, Transfer::Put),
             Kind::StdioServerGet => sftp::stdio_server_get(setup, args.size),
             Kind::StdioServerPut => sftp::stdio_server_put(setup, args.size),
         }
