@@ -41,6 +41,7 @@ mod forward_args;
 mod forwarding;
 mod handler;
 mod known_hosts;
+mod option_values;
 mod prompt;
 mod session;
 mod terminal;
