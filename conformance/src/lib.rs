@@ -20,6 +20,7 @@
 #![forbid(unsafe_code)]
 
 pub mod blocking;
+pub mod build;
 pub mod openssh;
 pub mod process;
 pub mod scratch;

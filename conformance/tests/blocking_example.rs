@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
+use sansh_conformance::build::{BuildOptions, cargo_build};
 use sansh_conformance::openssh::Sshd;
 use sansh_conformance::scratch::ScratchDir;
 use sansh_core::crypto::SystemRandom;
@@ -22,29 +23,12 @@ fn example() -> &'static Path {
 }
 
 fn build_example() -> Result<PathBuf, String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
-    let output = Command::new(cargo)
-        .args(["build", "--locked", "--quiet", "--message-format=json"])
-        .args(["-p", "sansh-core", "--example", "blocking_client"])
-        .arg("--manifest-path")
-        .arg(manifest)
-        .output()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !output.status.success() {
-        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
-    }
-    // One JSON message per line; the example's artifact names its executable.
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    stdout
-        .lines()
-        .filter(|l| l.contains("\"kind\":[\"example\"]") && l.contains("\"blocking_client\""))
-        .find_map(|l| {
-            let start = l.find("\"executable\":\"")? + "\"executable\":\"".len();
-            let end = start + l[start..].find('"')?;
-            Some(PathBuf::from(&l[start..end]))
-        })
-        .ok_or_else(|| "cargo reported no blocking_client executable".into())
+    cargo_build(
+        "sansh-core",
+        "example",
+        "blocking_client",
+        BuildOptions::default(),
+    )
 }
 
 /// An sshd that lets the current user in with a fresh Ed25519 key.

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
+use sansh_conformance::build::{BuildOptions, cargo_build};
 use sansh_conformance::openssh::Sshd;
 use sansh_conformance::scratch::ScratchDir;
 use sansh_core::crypto::SystemRandom;
@@ -18,28 +19,7 @@ fn example() -> &'static Path {
 }
 
 fn build_example() -> Result<PathBuf, String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
-    let output = Command::new(cargo)
-        .args(["build", "--locked", "--quiet", "--message-format=json"])
-        .args(["-p", "sansh-tokio", "--example", "sftp"])
-        .arg("--manifest-path")
-        .arg(manifest)
-        .output()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !output.status.success() {
-        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
-    }
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    stdout
-        .lines()
-        .filter(|l| l.contains("\"kind\":[\"example\"]") && l.contains("\"name\":\"sftp\""))
-        .find_map(|l| {
-            let start = l.find("\"executable\":\"")? + "\"executable\":\"".len();
-            let end = start + l[start..].find('"')?;
-            Some(PathBuf::from(&l[start..end]))
-        })
-        .ok_or_else(|| "cargo reported no sftp executable".into())
+    cargo_build("sansh-tokio", "example", "sftp", BuildOptions::default())
 }
 
 /// An sshd letting the current user in with a fresh key, and local and remote

@@ -18,6 +18,7 @@ use sansh_core::crypto::SystemRandom;
 use sansh_core::keys::{KeyType, PrivateKey};
 
 use crate::peers;
+use sansh_conformance::build::{BuildOptions, cargo_build};
 
 /// How long one client run may take before the test kills it and fails.
 pub(crate) const RUN_LIMIT: Duration = Duration::from_secs(120);
@@ -31,28 +32,7 @@ pub(crate) fn example() -> &'static Path {
 }
 
 pub(crate) fn build_example() -> Result<PathBuf, String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
-    let output = Command::new(cargo)
-        .args(["build", "--locked", "--quiet", "--message-format=json"])
-        .args(["-p", "sansh-tokio", "--example", "client"])
-        .arg("--manifest-path")
-        .arg(manifest)
-        .output()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !output.status.success() {
-        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
-    }
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    stdout
-        .lines()
-        .filter(|l| l.contains("\"kind\":[\"example\"]") && l.contains("\"name\":\"client\""))
-        .find_map(|l| {
-            let start = l.find("\"executable\":\"")? + "\"executable\":\"".len();
-            let end = start + l[start..].find('"')?;
-            Some(PathBuf::from(&l[start..end]))
-        })
-        .ok_or_else(|| "cargo reported no client executable".into())
+    cargo_build("sansh-tokio", "example", "client", BuildOptions::default())
 }
 
 /// An sshd, a key it lets the current user in with, and a scratch home directory.

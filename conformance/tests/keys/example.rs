@@ -5,6 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use sansh_conformance::build::{BuildOptions, cargo_build};
 use sansh_conformance::scratch::ScratchDir;
 
 use super::support::{
@@ -15,31 +16,7 @@ const DIRECTION: &str = "example vs ssh-keygen";
 
 /// Builds the example with the cargo running this test and returns its path.
 fn build_example() -> Result<PathBuf, String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
-    let output = Command::new(cargo)
-        .args(["build", "--locked", "--quiet", "--message-format=json"])
-        .args(["-p", "sansh-core", "--example", "keygen", "--manifest-path"])
-        .arg(manifest)
-        .output()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "cargo build --example keygen failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    // One JSON message per line; the example's artifact names its executable.
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    stdout
-        .lines()
-        .filter(|l| l.contains("\"kind\":[\"example\"]") && l.contains("\"name\":\"keygen\""))
-        .find_map(|l| {
-            let start = l.find("\"executable\":\"")? + "\"executable\":\"".len();
-            let end = start + l[start..].find('"')?;
-            Some(PathBuf::from(&l[start..end]))
-        })
-        .ok_or_else(|| "cargo reported no keygen executable".into())
+    cargo_build("sansh-core", "example", "keygen", BuildOptions::default())
 }
 
 /// The keygen example and the inputs both tools are given.

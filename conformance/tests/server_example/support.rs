@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::thread;
 use std::time::Duration;
 
+use sansh_conformance::build::{BuildOptions, cargo_build};
 use sansh_conformance::openssh::{SFTP, SSH};
 use sansh_conformance::process::wait_or_kill;
 use sansh_conformance::scratch::ScratchDir;
@@ -34,39 +35,11 @@ pub(crate) fn example() -> &'static Path {
 }
 
 fn build_example() -> Result<PathBuf, String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
-    let mut command = Command::new(cargo);
-    command
-        .args(["build", "--locked", "--quiet", "--message-format=json"])
-        .args([
-            "-p",
-            "sansh-tokio",
-            "--example",
-            "server",
-            "--manifest-path",
-        ])
-        .arg(manifest);
-    if RELEASE {
-        command.arg("--release");
-    }
-    let output = command
-        .output()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !output.status.success() {
-        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
-    }
-    // One JSON message per line; the example's artifact names its executable.
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    stdout
-        .lines()
-        .filter(|l| l.contains("\"kind\":[\"example\"]") && l.contains("\"name\":\"server\""))
-        .find_map(|l| {
-            let start = l.find("\"executable\":\"")? + "\"executable\":\"".len();
-            let end = start + l[start..].find('"')?;
-            Some(PathBuf::from(&l[start..end]))
-        })
-        .ok_or_else(|| "cargo reported no server executable".into())
+    let options = BuildOptions {
+        release: RELEASE,
+        target_dir: None,
+    };
+    cargo_build("sansh-tokio", "example", "server", options)
 }
 
 /// The user running the tests: the example's account.

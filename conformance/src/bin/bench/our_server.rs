@@ -9,6 +9,8 @@ use std::sync::{OnceLock, mpsc};
 use std::thread;
 use std::time::Duration;
 
+use sansh_conformance::build::BuildOptions;
+
 use crate::setup::{BenchResult, Setup};
 
 /// How long the example may take to print `listening on`.
@@ -87,42 +89,14 @@ fn example() -> BenchResult<&'static Path> {
 }
 
 /// Builds target `name` of kind `kind` (`example`, `bin`) of `package` in release,
-/// in the target directory this benchmark was built in, and returns the
-/// executable's path, which cargo's JSON messages name.
+/// in the target directory this benchmark was built in, and returns its executable.
 pub(crate) fn cargo_build(package: &str, kind: &str, name: &str) -> Result<PathBuf, String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
-    let mut command = Command::new(cargo);
-    command
-        .args(["build", "--release", "--quiet", "--message-format=json"])
-        .args(["-p", package, &format!("--{kind}"), name, "--manifest-path"])
-        .arg(manifest);
     // The benchmark is TARGET/release/bench: run without cargo (and without
     // CARGO_TARGET_DIR set), cargo would otherwise build everything anew elsewhere.
     let exe = std::env::current_exe().map_err(|e| format!("the benchmark's own path: {e}"))?;
-    if let Some(target) = exe.parent().and_then(Path::parent) {
-        command.arg("--target-dir").arg(target);
-    }
-    let output = command
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !output.status.success() {
-        return Err(format!("cargo ended with {}", output.status));
-    }
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let (kind_field, name_field) = (
-        format!("\"kind\":[\"{kind}\"]"),
-        format!("\"name\":\"{name}\""),
-    );
-    stdout
-        .lines()
-        .filter(|l| l.contains(&kind_field) && l.contains(&name_field))
-        .find_map(|l| {
-            let key = "\"executable\":\"";
-            let start = l.find(key)? + key.len();
-            let end = start + l.get(start..)?.find('"')?;
-            Some(PathBuf::from(l.get(start..end)?))
-        })
-        .ok_or_else(|| format!("cargo reported no executable for {kind} {name}"))
+    let options = BuildOptions {
+        release: true,
+        target_dir: exe.parent().and_then(Path::parent),
+    };
+    sansh_conformance::build::cargo_build(package, kind, name, options)
 }
