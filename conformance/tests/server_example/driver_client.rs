@@ -76,7 +76,11 @@ async fn a_signal_request_reaches_the_commands_process_group() {
     let server = Server::start(&[]);
     let conn = log_in(&server).await;
     let mut channel = conn.open_session().await.expect("session");
-    channel.exec("echo ready; cat").await.expect("exec");
+    // `exec`: the signal must find cat itself. A shell still between commands may
+    // catch SIGINT (dash does under `-c`) and lose it as it forks.
+    channel.exec("exec cat").await.expect("exec");
+    // Echoed by cat, so the exec has happened.
+    write(&mut channel, b"ready\n").await;
     read_until(&mut channel, &mut Vec::new(), "ready\n").await;
     channel.send_signal("INT").expect("send signal");
     finish(&mut channel).await;

@@ -180,21 +180,8 @@ mod tests {
 
     use super::*;
     use crate::account::Account;
-    use crate::process::Launch;
+    use crate::process::{self, Launch};
     use crate::pty::{self, Size};
-
-    /// Input that never ends (a client that keeps stdin open).
-    struct Silent;
-
-    impl ChannelRead for Silent {
-        fn poll_read(
-            self: Pin<&mut Self>,
-            _cx: &mut Context<'_>,
-            _buf: &mut [u8],
-        ) -> Poll<io::Result<usize>> {
-            Poll::Pending
-        }
-    }
 
     struct Session {
         stdout: Vec<u8>,
@@ -310,19 +297,70 @@ mod tests {
         assert_eq!(ignored & 0x7fff_ffff, 0, "{text}");
     }
 
+    /// Input that sends one line, then stays open (a client that keeps stdin open).
+    struct OneLine(Option<&'static [u8]>);
+
+    impl ChannelRead for OneLine {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            buf: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            match self.0.take() {
+                Some(line) => {
+                    let n = line.len().min(buf.len());
+                    buf[..n].copy_from_slice(&line[..n]);
+                    Poll::Ready(Ok(n))
+                }
+                None => Poll::Pending,
+            }
+        }
+    }
+
+    /// Output that sends `INT` to the process group on the first bytes it gets.
+    struct SignalOnOutput(Option<process::Signaller>);
+
+    impl ChannelWrite for SignalOnOutput {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            if let Some(signaller) = self.0.take() {
+                signaller.send("INT").expect("signal");
+            }
+            Poll::Ready(Ok(buf.len()))
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
     #[test]
     fn a_signal_reaches_the_process_group() {
         let account = Account::current();
         let exit = block_on(async {
-            // The shell waits on cat, which waits on stdin that never ends.
-            let (mut process, streams) = launch(&account, Some("cat; echo never"), &[])
+            // cat waits on stdin that never ends. The signal goes once cat has echoed
+            // its line: a shell still starting could catch SIGINT and lose it.
+            let (mut process, streams) = launch(&account, Some("exec cat"), &[])
                 .spawn_piped()
                 .expect("spawn");
-            process.signaller().send("INT").expect("signal");
-            let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-            run(Silent, &mut stdout, &mut stderr, streams, &mut process)
-                .await
-                .expect("run")
+            let mut stdout = SignalOnOutput(Some(process.signaller()));
+            let mut stderr = Vec::new();
+            run(
+                OneLine(Some(b"go\n")),
+                &mut stdout,
+                &mut stderr,
+                streams,
+                &mut process,
+            )
+            .await
+            .expect("run")
         });
         assert_eq!(
             exit,
