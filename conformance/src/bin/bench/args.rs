@@ -1,8 +1,7 @@
 //! The command line.
 
 /// What `--help` and a bad argument print.
-pub(crate) const USAGE: &str =
-    "usage: bench [--workload NAME]... [--size SIZE] [--connections N] [--idle N] [--list]";
+pub(crate) const USAGE: &str = "usage: bench [--workload NAME]... [--size SIZE] [--rounds N] [--connections N] [--idle N] [--list]";
 
 /// The parsed command line.
 #[derive(Debug)]
@@ -11,6 +10,8 @@ pub(crate) struct Args {
     pub(crate) workloads: Vec<String>,
     /// Bytes per transfer.
     pub(crate) size: u64,
+    /// How many times each workload runs (ours then OpenSSH's, each time).
+    pub(crate) rounds: u32,
     /// Connections per connection-rate workload.
     pub(crate) connections: u32,
     /// Idle connections the server-memory workload holds open.
@@ -24,6 +25,7 @@ impl Args {
         let mut parsed = Args {
             workloads: Vec::new(),
             size: 1 << 30,
+            rounds: 3,
             connections: 100,
             idle: 1000,
             list: false,
@@ -33,6 +35,7 @@ impl Args {
             match arg.as_str() {
                 "--workload" => parsed.workloads.push(value("--workload")?),
                 "--size" => parsed.size = parse_size(&value("--size")?)?,
+                "--rounds" => parsed.rounds = positive("--rounds", value)?,
                 "--connections" => parsed.connections = positive("--connections", value)?,
                 "--idle" => parsed.idle = positive("--idle", value)?,
                 "--list" => parsed.list = true,
@@ -110,6 +113,7 @@ mod tests {
         assert!(parse(&["--size"]).is_err());
         assert!(parse(&["--connections", "0"]).is_err());
         assert!(parse(&["--idle", "x"]).is_err());
+        assert!(parse(&["--rounds", "0"]).is_err());
         assert!(parse(&["--fast"]).is_err());
     }
 }

@@ -46,5 +46,6 @@ pub(crate) fn memory(setup: &Setup, count: u32) -> BenchResult<Figures> {
             processes.len(),
             sshd_pss as f64 / n
         )),
+        cpu: None,
     })
 }

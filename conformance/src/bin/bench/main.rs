@@ -18,6 +18,8 @@
 //!   `server-connections` runs `ssh` in parallel batches so that the servers'
 //!   per-connection work sets the pace; `server-idle-memory` holds `--idle`
 //!   authenticated connections open.
+//! - `sftp-*-rtt20ms`: `sftp-get`/`sftp-put` through a loopback relay that holds
+//!   every byte 10 ms each way, where what a client keeps in flight sets its pace.
 //! - `sftp-server-stdio-*`: `sftp -D` with our SFTP server against OpenSSH's
 //!   `sftp-server`, no SSH in between (until the server example serves `sftp`).
 //!
@@ -25,20 +27,27 @@
 //! for its size.
 //!
 //! - `--workload NAME`: run only this workload (repeatable); `--list` prints the names.
+//! - `--rounds N`: runs of each workload (ours, then OpenSSH's, each time); each side's
+//!   figure is its median, the note lists every round's ratio; default 3
+//!   (`server-idle-memory` runs once).
 //! - `--size SIZE`: bytes per transfer, with an optional `K`, `M` or `G` suffix (powers
 //!   of 1024); default `1G`.
 //! - `--connections N`: connections per connection-rate workload; default 100.
 //! - `--idle N`: idle connections for `server-idle-memory`; default 1000.
 //!
 //! Each side is timed from process or connection start to the end of the transfer, so
-//! the key exchange and authentication count the same for both.
+//! the key exchange and authentication count the same for both. The client workloads
+//! also print each client's CPU time (`/proc`: this process for ours, the waited-for
+//! `ssh` or `sftp` and its `ssh` for OpenSSH's).
 
 mod args;
+mod cpu;
 mod idle;
 mod memory;
 mod openssh_side;
 mod our_server;
 mod our_side;
+mod relay;
 mod setup;
 mod sftp;
 mod workloads;
@@ -47,7 +56,28 @@ use std::process::ExitCode;
 
 use args::Args;
 use setup::Setup;
-use workloads::WORKLOADS;
+use workloads::{Figures, WORKLOADS};
+
+/// The workload's line, then its note and the clients' CPU times if any.
+fn print(name: &str, unit: &str, figures: &Figures) {
+    let ratio = figures.ours / figures.openssh;
+    // Two decimals, or enough to show a ratio far below one.
+    let digits = if ratio < 0.1 { 4 } else { 2 };
+    println!(
+        "{name} ours={:.1} openssh={:.1} ratio={ratio:.digits$} {unit}",
+        figures.ours, figures.openssh
+    );
+    if let Some(note) = &figures.note {
+        println!("# {name}: {note}");
+    }
+    if let Some(cpu) = figures.cpu {
+        println!(
+            "# {name}: client CPU (user+system) ours={:.2}s openssh={:.2}s",
+            cpu.ours.as_secs_f64(),
+            cpu.openssh.as_secs_f64()
+        );
+    }
+}
 
 fn main() -> ExitCode {
     let args = match Args::parse(std::env::args().skip(1)) {
@@ -84,19 +114,12 @@ fn main() -> ExitCode {
     };
     let mut failed = false;
     for workload in selected {
-        match workload.run(&setup, &args) {
-            Ok(figures) => {
-                let ratio = figures.ours / figures.openssh;
-                // Two decimals, or enough to show a ratio far below one.
-                let digits = if ratio < 0.1 { 4 } else { 2 };
-                println!(
-                    "{} ours={:.1} openssh={:.1} ratio={ratio:.digits$} {}",
-                    workload.name, figures.ours, figures.openssh, workload.unit
-                );
-                if let Some(note) = figures.note {
-                    println!("# {}: {note}", workload.name);
-                }
-            }
+        let rounds: Result<Vec<_>, _> = (0..workload.rounds(&args))
+            .map(|_| workload.run(&setup, &args))
+            .collect();
+        match rounds.map(Figures::median_of) {
+            Ok(Some(figures)) => print(workload.name, workload.unit, &figures),
+            Ok(None) => {}
             Err(error) => {
                 eprintln!("bench: {} failed: {error}", workload.name);
                 failed = true;

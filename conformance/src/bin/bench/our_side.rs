@@ -176,9 +176,14 @@ pub(crate) fn close_idle(setup: &Setup, connections: Vec<Connection>) {
     });
 }
 
-/// Our SFTP client fetches `remote` from `sshd` into `local`.
-pub(crate) fn sftp_get(setup: &Setup, remote: &Path, local: &Path) -> BenchResult<Duration> {
-    sftp(setup, |client| async move {
+/// Our SFTP client fetches `remote` from the `sshd` at `addr` into `local`.
+pub(crate) fn sftp_get(
+    setup: &Setup,
+    addr: SocketAddr,
+    remote: &Path,
+    local: &Path,
+) -> BenchResult<Duration> {
+    sftp(setup, addr, |client| async move {
         client
             .get(
                 remote.as_os_str().as_encoded_bytes(),
@@ -189,9 +194,14 @@ pub(crate) fn sftp_get(setup: &Setup, remote: &Path, local: &Path) -> BenchResul
     })
 }
 
-/// Our SFTP client sends `local` to `remote` on `sshd`.
-pub(crate) fn sftp_put(setup: &Setup, local: &Path, remote: &Path) -> BenchResult<Duration> {
-    sftp(setup, |client| async move {
+/// Our SFTP client sends `local` to `remote` on the `sshd` at `addr`.
+pub(crate) fn sftp_put(
+    setup: &Setup,
+    addr: SocketAddr,
+    local: &Path,
+    remote: &Path,
+) -> BenchResult<Duration> {
+    sftp(setup, addr, |client| async move {
         client
             .put(
                 local,
@@ -202,15 +212,16 @@ pub(crate) fn sftp_put(setup: &Setup, local: &Path, remote: &Path) -> BenchResul
     })
 }
 
-/// Connects to `sshd`, starts the SFTP subsystem, runs `transfer`, disconnects.
-fn sftp<F, Fut>(setup: &Setup, transfer: F) -> BenchResult<Duration>
+/// Connects to the `sshd` at `addr`, starts the SFTP subsystem, runs `transfer`,
+/// disconnects.
+fn sftp<F, Fut>(setup: &Setup, addr: SocketAddr, transfer: F) -> BenchResult<Duration>
 where
     F: FnOnce(SftpClient) -> Fut,
     Fut: Future<Output = Result<(), SftpClientError>>,
 {
     setup.runtime.block_on(async {
         let start = Instant::now();
-        let conn = connect(setup, setup.sshd.addr(), None).await?;
+        let conn = connect(setup, addr, None).await?;
         let client = conn.start_sftp_client().await?;
         transfer(client).await?;
         conn.disconnect("sansh bench: done");

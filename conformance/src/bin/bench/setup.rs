@@ -1,6 +1,6 @@
 //! What every workload shares: one `sshd`, a user key it and our server accept, a
-//! tokio runtime, our server (started when first needed) and a tmpfs directory for
-//! SFTP files.
+//! tokio runtime, our server and a delaying relay to `sshd` (each started when
+//! first needed) and a tmpfs directory for SFTP files.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,6 +12,8 @@ use sansh_conformance::openssh::{SSH_KEYGEN, Sshd};
 use sansh_conformance::scratch::ScratchDir;
 
 use crate::our_server::OurServer;
+use crate::relay::DelayRelay;
+use crate::workloads::WAN_ONE_WAY;
 
 /// Where SFTP files go: memory, so that disk speed sets no figure.
 const TMPFS: &str = "/dev/shm";
@@ -30,6 +32,7 @@ pub(crate) struct Setup {
     pub(crate) user: String,
     pub(crate) runtime: tokio::runtime::Runtime,
     our_server: OnceLock<Result<OurServer, String>>,
+    wan_relay: OnceLock<Result<DelayRelay, String>>,
     files: OnceLock<Result<TempDir, String>>,
     // Last: removed once nothing uses the key file.
     _dir: ScratchDir,
@@ -70,6 +73,7 @@ impl Setup {
             user,
             runtime,
             our_server: OnceLock::new(),
+            wan_relay: OnceLock::new(),
             files: OnceLock::new(),
             _dir: dir,
         })
@@ -79,6 +83,17 @@ impl Setup {
     pub(crate) fn our_server(&self) -> BenchResult<&OurServer> {
         self.our_server
             .get_or_init(|| OurServer::start(self).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|e| e.clone().into())
+    }
+
+    /// A relay to `sshd` with [`WAN_ONE_WAY`] of delay each way, started on first
+    /// use and shared.
+    pub(crate) fn wan_relay(&self) -> BenchResult<&DelayRelay> {
+        self.wan_relay
+            .get_or_init(|| {
+                DelayRelay::start(self.sshd.addr(), WAN_ONE_WAY).map_err(|e| e.to_string())
+            })
             .as_ref()
             .map_err(|e| e.clone().into())
     }

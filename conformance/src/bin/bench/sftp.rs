@@ -1,6 +1,7 @@
 //! The SFTP workloads: files on tmpfs, sizes checked after every transfer.
 
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -11,7 +12,7 @@ use crate::openssh_side::{self, SftpPeer};
 use crate::our_server::cargo_build;
 use crate::our_side;
 use crate::setup::{BenchResult, Setup};
-use crate::workloads::{Figures, throughput};
+use crate::workloads::{ClientCpu, Figures, children_cpu, own_cpu, throughput};
 
 /// The file every transfer starts from.
 const SOURCE: &str = "source";
@@ -27,15 +28,29 @@ pub(crate) enum Transfer {
     Put,
 }
 
-/// Our client against `sftp`, each moving the source to or from `sshd`.
-pub(crate) fn client(setup: &Setup, size: u64, transfer: Transfer) -> BenchResult<Figures> {
+/// Our client against `sftp`, each moving the source to or from the `sshd` at
+/// `addr` (itself, or a relay in front of it); with both clients' CPU time.
+pub(crate) fn client(
+    setup: &Setup,
+    addr: SocketAddr,
+    size: u64,
+    transfer: Transfer,
+) -> BenchResult<Figures> {
     let (source, destination) = files(setup, size)?;
-    let ours = timed(&destination, size, || match transfer {
-        Transfer::Get => our_side::sftp_get(setup, &source, &destination),
-        Transfer::Put => our_side::sftp_put(setup, &source, &destination),
+    let (ours, ours_cpu) = own_cpu(|| {
+        timed(&destination, size, || match transfer {
+            Transfer::Get => our_side::sftp_get(setup, addr, &source, &destination),
+            Transfer::Put => our_side::sftp_put(setup, addr, &source, &destination),
+        })
     })?;
-    let openssh = sftp_with_sshd(setup, size, transfer, &source, &destination)?;
-    Ok(throughput(size, ours, openssh))
+    let (openssh, openssh_cpu) =
+        children_cpu(|| sftp_with_sshd(setup, addr, size, transfer, &source, &destination))?;
+    let mut figures = throughput(size, ours, openssh);
+    figures.cpu = Some(ClientCpu {
+        ours: ours_cpu,
+        openssh: openssh_cpu,
+    });
+    Ok(figures)
 }
 
 /// `sftp` moving the source over SSH to or from our server (whose SFTP root is the
@@ -50,13 +65,22 @@ pub(crate) fn server(setup: &Setup, size: u64, transfer: Transfer) -> BenchResul
     let ours = timed(&destination, size, || {
         openssh_side::sftp(setup, SftpPeer::Ssh(server), &command)
     })?;
-    let openssh = sftp_with_sshd(setup, size, transfer, &source, &destination)?;
+    let openssh = sftp_with_sshd(
+        setup,
+        setup.sshd.addr(),
+        size,
+        transfer,
+        &source,
+        &destination,
+    )?;
     Ok(throughput(size, ours, openssh))
 }
 
-/// Times OpenSSH's `sftp` moving `source` to `destination` through `sshd`.
+/// Times OpenSSH's `sftp` moving `source` to `destination` through the `sshd` at
+/// `addr`.
 fn sftp_with_sshd(
     setup: &Setup,
+    addr: SocketAddr,
     size: u64,
     transfer: Transfer,
     source: &Path,
@@ -72,7 +96,7 @@ fn sftp_with_sshd(
         destination.display()
     );
     timed(destination, size, || {
-        openssh_side::sftp(setup, SftpPeer::Ssh(setup.sshd.addr()), &command)
+        openssh_side::sftp(setup, SftpPeer::Ssh(addr), &command)
     })
 }
 

@@ -5,6 +5,7 @@ use std::time::Duration;
 use sansh_core::cipher::CipherAlgorithm;
 
 use crate::args::Args;
+use crate::cpu::CpuTimes;
 use crate::setup::{BenchResult, Setup};
 use crate::sftp::Transfer;
 use crate::{idle, openssh_side, our_side, sftp};
@@ -41,6 +42,10 @@ enum Kind {
     SftpGet,
     /// An SFTP `put` of a `--size` file to `sshd`: our client against `sftp`.
     SftpPut,
+    /// [`Kind::SftpGet`] through a relay adding [`WAN_ONE_WAY`] each way.
+    SftpGetWan,
+    /// [`Kind::SftpPut`] through a relay adding [`WAN_ONE_WAY`] each way.
+    SftpPutWan,
     /// `sftp` fetching a `--size` file over SSH: from our server (its
     /// `--sftp-root`) against `sshd`.
     ServerSftpGet,
@@ -60,6 +65,35 @@ pub(crate) struct Figures {
     pub(crate) openssh: f64,
     /// What was measured, when the line alone would not say.
     pub(crate) note: Option<String>,
+    /// The clients' CPU time, on the workloads that compare clients.
+    pub(crate) cpu: Option<ClientCpu>,
+}
+
+/// User plus system CPU time each client spent on its run.
+#[derive(Clone, Copy)]
+pub(crate) struct ClientCpu {
+    /// Our client, in this process.
+    pub(crate) ours: Duration,
+    /// OpenSSH's client processes (`ssh`; `sftp` and its `ssh`).
+    pub(crate) openssh: Duration,
+}
+
+/// Half the round trip of the relayed workloads: 20 ms round trips, a link
+/// within a continent.
+pub(crate) const WAN_ONE_WAY: Duration = Duration::from_millis(10);
+
+/// Runs `run` (our client, in this process) and measures this process's CPU time.
+pub(crate) fn own_cpu<T>(run: impl FnOnce() -> BenchResult<T>) -> BenchResult<(T, Duration)> {
+    let before = CpuTimes::now()?;
+    let value = run()?;
+    Ok((value, CpuTimes::since(before)?.own))
+}
+
+/// Runs `run` (an OpenSSH client it waits for) and measures the children's CPU time.
+pub(crate) fn children_cpu<T>(run: impl FnOnce() -> BenchResult<T>) -> BenchResult<(T, Duration)> {
+    let before = CpuTimes::now()?;
+    let value = run()?;
+    Ok((value, CpuTimes::since(before)?.children))
 }
 
 const fn workload(name: &'static str, unit: &'static str, kind: Kind) -> Workload {
@@ -101,6 +135,8 @@ pub(crate) const WORKLOADS: &[Workload] = &[
     workload("server-idle-memory", "KiB/conn", Kind::ServerIdleMemory),
     workload("sftp-get", "MiB/s", Kind::SftpGet),
     workload("sftp-put", "MiB/s", Kind::SftpPut),
+    workload("sftp-get-rtt20ms", "MiB/s", Kind::SftpGetWan),
+    workload("sftp-put-rtt20ms", "MiB/s", Kind::SftpPutWan),
     workload("server-sftp-get", "MiB/s", Kind::ServerSftpGet),
     workload("server-sftp-put", "MiB/s", Kind::ServerSftpPut),
     workload("sftp-server-stdio-get", "MiB/s", Kind::StdioServerGet),
@@ -108,25 +144,37 @@ pub(crate) const WORKLOADS: &[Workload] = &[
 ];
 
 impl Workload {
+    /// How many rounds to run: `--rounds`, but once for the idle-memory workload
+    /// (a thousand connections per side, and memory is not noisy the way time is).
+    pub(crate) fn rounds(&self, args: &Args) -> u32 {
+        match self.kind {
+            Kind::ServerIdleMemory => 1,
+            _ => args.rounds,
+        }
+    }
+
     /// Runs our side, then OpenSSH's.
     pub(crate) fn run(&self, setup: &Setup, args: &Args) -> BenchResult<Figures> {
         let sshd = setup.sshd.addr();
         match self.kind {
             Kind::Download(cipher) => {
-                let ours = our_side::download(setup, cipher, args.size)?;
-                let openssh = openssh_side::download(setup, sshd, cipher.name(), args.size)?;
-                Ok(throughput(args.size, ours, openssh))
+                let (ours, ours_cpu) = own_cpu(|| our_side::download(setup, cipher, args.size))?;
+                let (openssh, openssh_cpu) =
+                    children_cpu(|| openssh_side::download(setup, sshd, cipher.name(), args.size))?;
+                Ok(throughput(args.size, ours, openssh).with_cpu(ours_cpu, openssh_cpu))
             }
             Kind::Upload(cipher) => {
-                let ours = our_side::upload(setup, cipher, args.size)?;
-                let openssh = openssh_side::upload(setup, sshd, cipher.name(), args.size)?;
-                Ok(throughput(args.size, ours, openssh))
+                let (ours, ours_cpu) = own_cpu(|| our_side::upload(setup, cipher, args.size))?;
+                let (openssh, openssh_cpu) =
+                    children_cpu(|| openssh_side::upload(setup, sshd, cipher.name(), args.size))?;
+                Ok(throughput(args.size, ours, openssh).with_cpu(ours_cpu, openssh_cpu))
             }
             Kind::Connections => {
                 let n = args.connections;
-                let ours = our_side::connections(setup, n)?;
-                let openssh = openssh_side::connections(setup, sshd, n, 1)?;
-                Ok(rate(n, ours, openssh))
+                let (ours, ours_cpu) = own_cpu(|| our_side::connections(setup, n))?;
+                let (openssh, openssh_cpu) =
+                    children_cpu(|| openssh_side::connections(setup, sshd, n, 1))?;
+                Ok(rate(n, ours, openssh).with_cpu(ours_cpu, openssh_cpu))
             }
             Kind::ServerDownload(cipher) => {
                 let server = setup.our_server()?.addr();
@@ -148,8 +196,20 @@ impl Workload {
                 Ok(rate(n, ours, openssh))
             }
             Kind::ServerIdleMemory => idle::memory(setup, args.idle),
-            Kind::SftpGet => sftp::client(setup, args.size, Transfer::Get),
-            Kind::SftpPut => sftp::client(setup, args.size, Transfer::Put),
+            Kind::SftpGet => sftp::client(setup, sshd, args.size, Transfer::Get),
+            Kind::SftpPut => sftp::client(setup, sshd, args.size, Transfer::Put),
+            Kind::SftpGetWan => {
+                let relay = setup.wan_relay()?.addr();
+                let mut figures = sftp::client(setup, relay, args.size, Transfer::Get)?;
+                figures.note = Some(wan_note());
+                Ok(figures)
+            }
+            Kind::SftpPutWan => {
+                let relay = setup.wan_relay()?.addr();
+                let mut figures = sftp::client(setup, relay, args.size, Transfer::Put)?;
+                figures.note = Some(wan_note());
+                Ok(figures)
+            }
             Kind::ServerSftpGet => sftp::server(setup, args.size, Transfer::Get),
             Kind::ServerSftpPut => sftp::server(setup, args.size, Transfer::Put),
             Kind::StdioServerGet => sftp::stdio_server_get(setup, args.size),
@@ -158,12 +218,21 @@ impl Workload {
     }
 }
 
+/// What the relayed workloads' note says.
+fn wan_note() -> String {
+    format!(
+        "through a loopback relay holding every byte {} ms each way",
+        WAN_ONE_WAY.as_millis()
+    )
+}
+
 /// Per second, for `n` connections made in each time.
 fn rate(n: u32, ours: Duration, openssh: Duration) -> Figures {
     Figures {
         ours: f64::from(n) / ours.as_secs_f64(),
         openssh: f64::from(n) / openssh.as_secs_f64(),
         note: None,
+        cpu: None,
     }
 }
 
@@ -174,5 +243,101 @@ pub(crate) fn throughput(size: u64, ours: Duration, openssh: Duration) -> Figure
         ours: mib / ours.as_secs_f64(),
         openssh: mib / openssh.as_secs_f64(),
         note: None,
+        cpu: None,
+    }
+}
+
+impl Figures {
+    /// One figure per side from several rounds: the median of each side's figures
+    /// (and CPU times); the note lists each round's ratio.
+    pub(crate) fn median_of(mut rounds: Vec<Figures>) -> Option<Figures> {
+        let ratios: Vec<String> = rounds
+            .iter()
+            .map(|r| format!("{:.2}", r.ours / r.openssh))
+            .collect();
+        let ours = median(rounds.iter().map(|r| r.ours).collect())?;
+        let openssh = median(rounds.iter().map(|r| r.openssh).collect())?;
+        let cpu = rounds
+            .iter()
+            .map(|r| r.cpu)
+            .collect::<Option<Vec<_>>>()
+            .and_then(|cpus| {
+                Some(ClientCpu {
+                    ours: Duration::from_secs_f64(median(
+                        cpus.iter().map(|c| c.ours.as_secs_f64()).collect(),
+                    )?),
+                    openssh: Duration::from_secs_f64(median(
+                        cpus.iter().map(|c| c.openssh.as_secs_f64()).collect(),
+                    )?),
+                })
+            });
+        let first_note = rounds.first_mut().and_then(|r| r.note.take());
+        let note = if ratios.len() > 1 {
+            let rounds = format!(
+                "median of {} rounds, ratios {}",
+                ratios.len(),
+                ratios.join(" ")
+            );
+            Some(match first_note {
+                Some(note) => format!("{rounds}; {note}"),
+                None => rounds,
+            })
+        } else {
+            first_note
+        };
+        Some(Figures {
+            ours,
+            openssh,
+            note,
+            cpu,
+        })
+    }
+
+    fn with_cpu(mut self, ours: Duration, openssh: Duration) -> Self {
+        self.cpu = Some(ClientCpu { ours, openssh });
+        self
+    }
+}
+
+/// The middle value (the mean of the two middle ones for an even count).
+fn median(mut values: Vec<f64>) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    match values.len() {
+        0 => None,
+        n if n % 2 == 1 => values.get(mid).copied(),
+        _ => Some((values.get(mid - 1)? + values.get(mid)?) / 2.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn figures(ours: f64, openssh: f64) -> Figures {
+        Figures {
+            ours,
+            openssh,
+            note: None,
+            cpu: None,
+        }
+    }
+
+    #[test]
+    fn each_side_takes_its_median_and_the_note_lists_the_rounds() {
+        let rounds = vec![figures(10.0, 5.0), figures(30.0, 4.0), figures(20.0, 40.0)];
+        let combined = Figures::median_of(rounds).expect("three rounds");
+        assert_eq!(combined.ours, 20.0);
+        assert_eq!(combined.openssh, 5.0);
+        assert_eq!(
+            combined.note.as_deref(),
+            Some("median of 3 rounds, ratios 2.00 7.50 0.50")
+        );
+    }
+
+    #[test]
+    fn an_even_count_averages_the_middle_two() {
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), Some(2.5));
+        assert_eq!(median(Vec::new()), None);
     }
 }
