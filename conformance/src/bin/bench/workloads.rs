@@ -202,12 +202,18 @@ impl Workload {
                 let relay = setup.wan_relay()?.addr();
                 let mut figures = sftp::client(setup, relay, args.size, Transfer::Get)?;
                 figures.note = Some(wan_note());
+                // The relay's threads run in this process: its CPU time would count
+                // as our client's.
+                figures.cpu = None;
                 Ok(figures)
             }
             Kind::SftpPutWan => {
                 let relay = setup.wan_relay()?.addr();
                 let mut figures = sftp::client(setup, relay, args.size, Transfer::Put)?;
                 figures.note = Some(wan_note());
+                // The relay's threads run in this process: its CPU time would count
+                // as our client's.
+                figures.cpu = None;
                 Ok(figures)
             }
             Kind::ServerSftpGet => sftp::server(setup, args.size, Transfer::Get),
