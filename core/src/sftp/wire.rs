@@ -8,9 +8,10 @@
 //!
 //! [draft-ietf-secsh-filexfer-02 §3]: https://www.openssh.com/txt/draft-ietf-secsh-filexfer-02.txt
 
+use std::collections::VecDeque;
 use std::fmt;
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 
 use crate::wire::Writer;
 
@@ -259,48 +260,89 @@ pub enum FrameError {
 
 /// Cuts a byte stream into SFTP packets, refusing any longer than a cap before
 /// buffering it.
+///
+/// Each packet is assembled in one allocation of exactly its announced size, so a
+/// stream of 256 KiB READ replies arriving in 32 KiB channel packets costs one copy
+/// and one allocation of a single size per packet: no buffer regrowth, and freed
+/// packets are reused by the allocator instead of fresh pages being faulted in.
 #[derive(Debug)]
 pub(crate) struct Deframer {
-    buf: BytesMut,
+    /// Whole packets not yet taken.
+    ready: VecDeque<Bytes>,
+    /// The length prefix of the next packet, as far as it has arrived.
+    prefix: [u8; 4],
+    prefix_len: usize,
+    /// The packet being assembled, once its length is known.
+    partial: Option<(BytesMut, usize)>,
+    /// A bad length prefix: reported after the packets before it.
+    error: Option<FrameError>,
     max_len: u32,
 }
 
 impl Deframer {
     pub(crate) fn new(max_len: u32) -> Self {
         Self {
-            buf: BytesMut::new(),
+            ready: VecDeque::new(),
+            prefix: [0; 4],
+            prefix_len: 0,
+            partial: None,
+            error: None,
             max_len,
         }
     }
 
-    pub(crate) fn push(&mut self, data: &[u8]) {
-        self.buf.extend_from_slice(data);
+    pub(crate) fn push(&mut self, mut data: &[u8]) {
+        while !data.is_empty() && self.error.is_none() {
+            match &mut self.partial {
+                Some((packet, len)) => {
+                    let take = (*len - packet.len()).min(data.len());
+                    let (now, rest) = data.split_at(take);
+                    packet.extend_from_slice(now);
+                    data = rest;
+                    if packet.len() == *len {
+                        let packet = std::mem::take(packet);
+                        self.ready.push_back(packet.freeze());
+                        self.partial = None;
+                    }
+                }
+                None => {
+                    let take = (4 - self.prefix_len).min(data.len());
+                    let (now, rest) = data.split_at(take);
+                    self.prefix[self.prefix_len..self.prefix_len + take].copy_from_slice(now);
+                    self.prefix_len += take;
+                    data = rest;
+                    if self.prefix_len == 4 {
+                        self.prefix_len = 0;
+                        self.start_packet(u32::from_be_bytes(self.prefix));
+                    }
+                }
+            }
+        }
     }
 
-    /// The next whole packet (type byte first, length stripped), if one has arrived.
-    pub(crate) fn next_packet(&mut self) -> Result<Option<Bytes>, FrameError> {
-        let Some(prefix) = self.buf.get(..4) else {
-            return Ok(None);
-        };
-        let len = u32::from_be_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]);
+    /// Checks an announced length and makes room for exactly that packet.
+    fn start_packet(&mut self, len: u32) {
         if len == 0 {
-            return Err(FrameError::Empty);
-        }
-        if len > self.max_len {
-            return Err(FrameError::TooLong {
+            self.error = Some(FrameError::Empty);
+        } else if len > self.max_len {
+            self.error = Some(FrameError::TooLong {
                 len,
                 max: self.max_len,
             });
+        } else {
+            let len = len as usize;
+            self.partial = Some((BytesMut::with_capacity(len), len));
         }
-        let total = 4 + len as usize;
-        if self.buf.len() < total {
-            // Reserve only what the (capped) length announced, so the next reads land
-            // in one allocation.
-            self.buf.reserve(total - self.buf.len());
-            return Ok(None);
+    }
+
+    /// The next whole packet (type byte first, length stripped), if one has arrived;
+    /// after the packets before it, a bad length prefix is an error from then on.
+    pub(crate) fn next_packet(&mut self) -> Result<Option<Bytes>, FrameError> {
+        match (self.ready.pop_front(), self.error) {
+            (Some(packet), _) => Ok(Some(packet)),
+            (None, Some(error)) => Err(error),
+            (None, None) => Ok(None),
         }
-        self.buf.advance(4);
-        Ok(Some(self.buf.split_to(len as usize).freeze()))
     }
 }
 
@@ -318,4 +360,78 @@ pub(crate) fn end_packet(out: &mut [u8], start: usize) {
     // Engines check sizes against caps far below 4 GiB before encoding.
     let len = u32::try_from(len).unwrap_or(u32::MAX);
     out[start..start + 4].copy_from_slice(&len.to_be_bytes());
+}
+
+#[cfg(test)]
+mod deframer_tests {
+    use super::*;
+
+    fn framed(body: &[u8]) -> Vec<u8> {
+        let mut out = (body.len() as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(body);
+        out
+    }
+
+    fn drain(deframer: &mut Deframer) -> Vec<Bytes> {
+        let mut packets = Vec::new();
+        while let Ok(Some(packet)) = deframer.next_packet() {
+            packets.push(packet);
+        }
+        packets
+    }
+
+    #[test]
+    fn packets_split_across_pushes_of_any_size_come_out_whole() {
+        let stream = [framed(b"\x65first"), framed(&[7; 1000]), framed(b"\x66")].concat();
+        for chunk in [1, 3, 4, 5, 999, stream.len()] {
+            let mut deframer = Deframer::new(4096);
+            for piece in stream.chunks(chunk) {
+                deframer.push(piece);
+            }
+            let packets = drain(&mut deframer);
+            assert_eq!(packets.len(), 3, "chunks of {chunk}");
+            assert_eq!(&packets[0][..], b"\x65first");
+            assert_eq!(&packets[1][..], &[7; 1000][..]);
+            assert_eq!(&packets[2][..], b"\x66");
+        }
+    }
+
+    #[test]
+    fn a_packet_is_not_returned_before_its_last_byte() {
+        let stream = framed(b"\x65abc");
+        let mut deframer = Deframer::new(4096);
+        deframer.push(&stream[..stream.len() - 1]);
+        assert_eq!(deframer.next_packet(), Ok(None));
+        deframer.push(&stream[stream.len() - 1..]);
+        assert_eq!(
+            deframer.next_packet(),
+            Ok(Some(Bytes::from_static(b"\x65abc")))
+        );
+    }
+
+    #[test]
+    fn an_oversized_length_is_refused_after_the_packets_before_it() {
+        let mut stream = framed(b"\x65ok");
+        stream.extend_from_slice(&5000u32.to_be_bytes());
+        let mut deframer = Deframer::new(4096);
+        deframer.push(&stream);
+        deframer.push(&[0; 100]);
+        assert_eq!(
+            deframer.next_packet(),
+            Ok(Some(Bytes::from_static(b"\x65ok")))
+        );
+        let too_long = Err(FrameError::TooLong {
+            len: 5000,
+            max: 4096,
+        });
+        assert_eq!(deframer.next_packet(), too_long);
+        assert_eq!(deframer.next_packet(), too_long);
+    }
+
+    #[test]
+    fn a_zero_length_is_refused() {
+        let mut deframer = Deframer::new(4096);
+        deframer.push(&[0, 0, 0, 0, 1]);
+        assert_eq!(deframer.next_packet(), Err(FrameError::Empty));
+    }
 }
