@@ -87,7 +87,7 @@ impl<E: Engine> Driver<E> {
 
     /// Reads what the socket has while the engine wants input. Returns whether
     /// anything happened.
-    fn read(&mut self, state: &mut State<E>, cx: &mut Context<'_>) -> bool {
+    fn read(&mut self, state: &mut State<E>, now: Instant, cx: &mut Context<'_>) -> bool {
         if self.read_done || state.engine.is_closed() || self.pending >= TRANSMIT_HIGH_WATER {
             return false;
         }
@@ -97,12 +97,10 @@ impl<E: Engine> Driver<E> {
                 // The engine has no I/O errors: a failed read is a lost connection,
                 // which is what EOF without DISCONNECT reports.
                 self.read_done = true;
-                let now = state.runtime.now();
                 state.engine.handle_eof(now);
                 true
             }
             Poll::Ready(Ok(n)) => {
-                let now = state.runtime.now();
                 let data = self.read_buf.get(..n).unwrap_or_default();
                 state.engine.handle_input(now, data);
                 true
@@ -113,8 +111,7 @@ impl<E: Engine> Driver<E> {
     /// Fires the engine's timers when due. The clock is read before the timer is
     /// consulted: a runtime timer may fire a little early or late, the engine's
     /// deadline against `now` is what counts.
-    fn fire_timers(&mut self, state: &mut State<E>) -> bool {
-        let now = state.runtime.now();
+    fn fire_timers(&mut self, state: &mut State<E>, now: Instant) -> bool {
         match state.engine.poll_timeout() {
             Some(deadline) if deadline <= now => {
                 state.engine.handle_timeout(now);
@@ -125,8 +122,7 @@ impl<E: Engine> Driver<E> {
     }
 
     /// Writes the engine's output, keeping what a partial write left over.
-    fn write(&mut self, state: &mut State<E>, cx: &mut Context<'_>) -> bool {
-        let now = state.runtime.now();
+    fn write(&mut self, state: &mut State<E>, now: Instant, cx: &mut Context<'_>) -> bool {
         // An empty buffer: the engine hands its sealed bytes over by swapping.
         let mut taken = self.spare.pop().unwrap_or_default();
         let n = state.engine.poll_transmit(now, &mut taken);
@@ -237,12 +233,14 @@ impl<E: Engine> Future for Driver<E> {
         let mut state = shared.lock();
         state.set_driver_waker(cx.waker());
         for _ in 0..WORK_BUDGET {
-            let mut progress = this.read(&mut state, cx);
-            progress |= this.fire_timers(&mut state);
-            progress |= this.write(&mut state, cx);
+            // One clock read per round: on virtual machines whose clock source the
+            // vDSO cannot read, every read is a system call.
+            let now = state.runtime.now();
+            let mut progress = this.read(&mut state, now, cx);
+            progress |= this.fire_timers(&mut state, now);
+            progress |= this.write(&mut state, now, cx);
             progress |= state.dispatch_events(&shared);
             if state.engine.is_closed() {
-                let now = state.runtime.now();
                 let linger_until = *this.linger_until.get_or_insert(now + CLOSE_LINGER);
                 if this.drained() || now >= linger_until {
                     drop(state);
