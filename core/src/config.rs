@@ -17,7 +17,7 @@ pub struct Algorithms {
     /// Host key signature algorithms (a client's acceptance list; a server offers those
     /// its host keys can sign, in this order).
     pub host_key: Vec<SignatureAlgorithm>,
-    /// Ciphers, used for both directions.
+    /// Ciphers, used for both directions; by default [`CipherAlgorithm::preferred`].
     pub ciphers: Vec<CipherAlgorithm>,
     /// MACs, used for both directions (ignored with AEAD ciphers).
     pub macs: Vec<MacAlgorithm>,
@@ -30,7 +30,7 @@ impl Default for Algorithms {
         Self {
             kex: KexAlgorithm::DEFAULT.to_vec(),
             host_key: SignatureAlgorithm::DEFAULT_HOST_KEY.to_vec(),
-            ciphers: CipherAlgorithm::DEFAULT.to_vec(),
+            ciphers: CipherAlgorithm::preferred(),
             macs: MacAlgorithm::DEFAULT.to_vec(),
             compression: vec![CompressionAlgorithm::None],
         }
