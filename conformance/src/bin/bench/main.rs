@@ -18,6 +18,9 @@
 //!   `server-connections` runs `ssh` in parallel batches so that the servers'
 //!   per-connection work sets the pace; `server-idle-memory` holds `--idle`
 //!   authenticated connections open.
+//! - `sftp-get`/`sftp-put` let each client pick its cipher (ours: AES-GCM first on
+//!   processors with AES instructions; OpenSSH: chacha20-poly1305 first);
+//!   `sftp-*-chacha20-poly1305` have both offer only chacha20-poly1305.
 //! - `sftp-*-rtt20ms`: `sftp-get`/`sftp-put` through a loopback relay that holds
 //!   every byte 10 ms each way, where what a client keeps in flight sets its pace.
 //! - `sftp-server-stdio-*`: `sftp -D` with our SFTP server against OpenSSH's

@@ -160,8 +160,9 @@ pub(crate) fn connections(
 
 /// Whom OpenSSH's `sftp` talks to.
 pub(crate) enum SftpPeer<'a> {
-    /// The `sftp` subsystem of the SSH server at this address.
-    Ssh(SocketAddr),
+    /// The `sftp` subsystem of the SSH server at this address, offering only the
+    /// named cipher if given.
+    Ssh(SocketAddr, Option<&'a str>),
     /// A local SFTP server on sftp's pipes (`sftp -D COMMAND`), run in `dir`.
     Direct { command: &'a str, dir: &'a Path },
 }
@@ -173,9 +174,13 @@ pub(crate) fn sftp(setup: &Setup, peer: SftpPeer<'_>, command: &str) -> BenchRes
     // `-b -`: the batch from stdin; any failing command fails the run.
     sftp.args(["-q", "-b", "-"]);
     match peer {
-        SftpPeer::Ssh(addr) => {
+        SftpPeer::Ssh(addr, cipher) => {
             sftp.args(["-F", "/dev/null"]);
-            for option in client_options(setup) {
+            let mut options = client_options(setup);
+            if let Some(cipher) = cipher {
+                options.push(format!("Ciphers={cipher}"));
+            }
+            for option in options {
                 sftp.arg("-o").arg(option);
             }
             sftp.arg("-P").arg(addr.port().to_string()).arg(format!(

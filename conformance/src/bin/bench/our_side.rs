@@ -176,14 +176,15 @@ pub(crate) fn close_idle(setup: &Setup, connections: Vec<Connection>) {
     });
 }
 
-/// Our SFTP client fetches `remote` from the `sshd` at `addr` into `local`.
+/// Our SFTP client fetches `remote` from the `sshd` at `addr` into `local`,
+/// offering only `cipher` if given.
 pub(crate) fn sftp_get(
     setup: &Setup,
-    addr: SocketAddr,
+    (addr, cipher): (SocketAddr, Option<CipherAlgorithm>),
     remote: &Path,
     local: &Path,
 ) -> BenchResult<Duration> {
-    sftp(setup, addr, |client| async move {
+    sftp(setup, (addr, cipher), |client| async move {
         client
             .get(
                 remote.as_os_str().as_encoded_bytes(),
@@ -194,14 +195,15 @@ pub(crate) fn sftp_get(
     })
 }
 
-/// Our SFTP client sends `local` to `remote` on the `sshd` at `addr`.
+/// Our SFTP client sends `local` to `remote` on the `sshd` at `addr`, offering
+/// only `cipher` if given.
 pub(crate) fn sftp_put(
     setup: &Setup,
-    addr: SocketAddr,
+    (addr, cipher): (SocketAddr, Option<CipherAlgorithm>),
     local: &Path,
     remote: &Path,
 ) -> BenchResult<Duration> {
-    sftp(setup, addr, |client| async move {
+    sftp(setup, (addr, cipher), |client| async move {
         client
             .put(
                 local,
@@ -214,14 +216,18 @@ pub(crate) fn sftp_put(
 
 /// Connects to the `sshd` at `addr`, starts the SFTP subsystem, runs `transfer`,
 /// disconnects.
-fn sftp<F, Fut>(setup: &Setup, addr: SocketAddr, transfer: F) -> BenchResult<Duration>
+fn sftp<F, Fut>(
+    setup: &Setup,
+    (addr, cipher): (SocketAddr, Option<CipherAlgorithm>),
+    transfer: F,
+) -> BenchResult<Duration>
 where
     F: FnOnce(SftpClient) -> Fut,
     Fut: Future<Output = Result<(), SftpClientError>>,
 {
     setup.runtime.block_on(async {
         let start = Instant::now();
-        let conn = connect(setup, addr, None).await?;
+        let conn = connect(setup, addr, cipher).await?;
         let client = conn.start_sftp_client().await?;
         transfer(client).await?;
         conn.disconnect("sansh bench: done");

@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use sansh_conformance::openssh::SFTP_SERVER;
+use sansh_core::cipher::CipherAlgorithm;
 
 use crate::openssh_side::{self, SftpPeer};
 use crate::our_server::cargo_build;
@@ -29,22 +30,25 @@ pub(crate) enum Transfer {
 }
 
 /// Our client against `sftp`, each moving the source to or from the `sshd` at
-/// `addr` (itself, or a relay in front of it); with both clients' CPU time.
+/// `addr` (itself, or a relay in front of it), each offering only `cipher` if
+/// given; with both clients' CPU time.
 pub(crate) fn client(
     setup: &Setup,
-    addr: SocketAddr,
+    (addr, cipher): (SocketAddr, Option<CipherAlgorithm>),
     size: u64,
     transfer: Transfer,
 ) -> BenchResult<Figures> {
     let (source, destination) = files(setup, size)?;
     let (ours, ours_cpu) = own_cpu(|| {
         timed(&destination, size, || match transfer {
-            Transfer::Get => our_side::sftp_get(setup, addr, &source, &destination),
-            Transfer::Put => our_side::sftp_put(setup, addr, &source, &destination),
+            Transfer::Get => our_side::sftp_get(setup, (addr, cipher), &source, &destination),
+            Transfer::Put => our_side::sftp_put(setup, (addr, cipher), &source, &destination),
         })
     })?;
-    let (openssh, openssh_cpu) =
-        children_cpu(|| sftp_with_sshd(setup, addr, size, transfer, &source, &destination))?;
+    let (openssh, openssh_cpu) = children_cpu(|| {
+        let peer = SftpPeer::Ssh(addr, cipher.map(CipherAlgorithm::name));
+        sftp_with_sshd(setup, peer, size, transfer, &source, &destination)
+    })?;
     let mut figures = throughput(size, ours, openssh);
     figures.cpu = Some(ClientCpu {
         ours: ours_cpu,
@@ -63,24 +67,17 @@ pub(crate) fn server(setup: &Setup, size: u64, transfer: Transfer) -> BenchResul
         Transfer::Put => format!("put \"{}\" /{DESTINATION}", source.display()),
     };
     let ours = timed(&destination, size, || {
-        openssh_side::sftp(setup, SftpPeer::Ssh(server), &command)
+        openssh_side::sftp(setup, SftpPeer::Ssh(server, None), &command)
     })?;
-    let openssh = sftp_with_sshd(
-        setup,
-        setup.sshd.addr(),
-        size,
-        transfer,
-        &source,
-        &destination,
-    )?;
+    let sshd = SftpPeer::Ssh(setup.sshd.addr(), None);
+    let openssh = sftp_with_sshd(setup, sshd, size, transfer, &source, &destination)?;
     Ok(throughput(size, ours, openssh))
 }
 
-/// Times OpenSSH's `sftp` moving `source` to `destination` through the `sshd` at
-/// `addr`.
+/// Times OpenSSH's `sftp` moving `source` to `destination` through `peer`.
 fn sftp_with_sshd(
     setup: &Setup,
-    addr: SocketAddr,
+    peer: SftpPeer<'_>,
     size: u64,
     transfer: Transfer,
     source: &Path,
@@ -96,7 +93,7 @@ fn sftp_with_sshd(
         destination.display()
     );
     timed(destination, size, || {
-        openssh_side::sftp(setup, SftpPeer::Ssh(addr), &command)
+        openssh_side::sftp(setup, peer, &command)
     })
 }
 

@@ -42,6 +42,10 @@ enum Kind {
     SftpGet,
     /// An SFTP `put` of a `--size` file to `sshd`: our client against `sftp`.
     SftpPut,
+    /// [`Kind::SftpGet`] with both clients offering only this cipher.
+    SftpGetWith(CipherAlgorithm),
+    /// [`Kind::SftpPut`] with both clients offering only this cipher.
+    SftpPutWith(CipherAlgorithm),
     /// [`Kind::SftpGet`] through a relay adding [`WAN_ONE_WAY`] each way.
     SftpGetWan,
     /// [`Kind::SftpPut`] through a relay adding [`WAN_ONE_WAY`] each way.
@@ -135,6 +139,16 @@ pub(crate) const WORKLOADS: &[Workload] = &[
     workload("server-idle-memory", "KiB/conn", Kind::ServerIdleMemory),
     workload("sftp-get", "MiB/s", Kind::SftpGet),
     workload("sftp-put", "MiB/s", Kind::SftpPut),
+    workload(
+        "sftp-get-chacha20-poly1305",
+        "MiB/s",
+        Kind::SftpGetWith(CHACHA),
+    ),
+    workload(
+        "sftp-put-chacha20-poly1305",
+        "MiB/s",
+        Kind::SftpPutWith(CHACHA),
+    ),
     workload("sftp-get-rtt20ms", "MiB/s", Kind::SftpGetWan),
     workload("sftp-put-rtt20ms", "MiB/s", Kind::SftpPutWan),
     workload("server-sftp-get", "MiB/s", Kind::ServerSftpGet),
@@ -196,11 +210,17 @@ impl Workload {
                 Ok(rate(n, ours, openssh))
             }
             Kind::ServerIdleMemory => idle::memory(setup, args.idle),
-            Kind::SftpGet => sftp::client(setup, sshd, args.size, Transfer::Get),
-            Kind::SftpPut => sftp::client(setup, sshd, args.size, Transfer::Put),
+            Kind::SftpGet => sftp::client(setup, (sshd, None), args.size, Transfer::Get),
+            Kind::SftpPut => sftp::client(setup, (sshd, None), args.size, Transfer::Put),
+            Kind::SftpGetWith(cipher) => {
+                sftp::client(setup, (sshd, Some(cipher)), args.size, Transfer::Get)
+            }
+            Kind::SftpPutWith(cipher) => {
+                sftp::client(setup, (sshd, Some(cipher)), args.size, Transfer::Put)
+            }
             Kind::SftpGetWan => {
                 let relay = setup.wan_relay()?.addr();
-                let mut figures = sftp::client(setup, relay, args.size, Transfer::Get)?;
+                let mut figures = sftp::client(setup, (relay, None), args.size, Transfer::Get)?;
                 figures.note = Some(wan_note());
                 // The relay's threads run in this process: its CPU time would count
                 // as our client's.
@@ -209,7 +229,7 @@ impl Workload {
             }
             Kind::SftpPutWan => {
                 let relay = setup.wan_relay()?.addr();
-                let mut figures = sftp::client(setup, relay, args.size, Transfer::Put)?;
+                let mut figures = sftp::client(setup, (relay, None), args.size, Transfer::Put)?;
                 figures.note = Some(wan_note());
                 // The relay's threads run in this process: its CPU time would count
                 // as our client's.
