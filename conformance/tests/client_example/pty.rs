@@ -165,7 +165,9 @@ fn a_terminal_size_change_reaches_the_remote_pty() {
          stty -g > after",
         "",
     );
-    assert!(shown.contains("50 90\r\n"), "{shown}");
+    // `cat` copies the client's output from the fifo to the terminal, before or after
+    // the client has restored it: the remote pty's "\r\n" may meet ONLCR there.
+    assert!(shown.contains("50 90\r"), "{shown:?}");
     assert!(shown.contains("code=4"), "{shown}");
     assert_restored(&dir);
 }
