@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 use futures_io::{AsyncRead, AsyncWrite};
 use sansh_core::ClientConfig;
 use sansh_core::cipher::CipherAlgorithm;
-use sansh_core::driver::sftp::{SftpClient, SftpClientError, TransferOptions};
+use sansh_core::driver::sftp::TransferOptions;
 use sansh_core::driver::{Channel, ClientHandler, Connection, Login};
 use sansh_core::keys::PublicKey;
 
 use crate::setup::{BenchResult, Setup};
+use crate::sftp::{SftpTarget, Transfer};
 
 /// How much each read and write moves at most.
 const BUFFER: usize = 256 * 1024;
@@ -176,60 +177,32 @@ pub(crate) fn close_idle(setup: &Setup, connections: Vec<Connection>) {
     });
 }
 
-/// Our SFTP client fetches `remote` from the `sshd` at `addr` into `local`,
-/// offering only `cipher` if given.
-pub(crate) fn sftp_get(
+/// Our SFTP client moves `source` to `destination` (remote to local for a get,
+/// local to remote for a put) through the `sshd` of `target`: connects, starts the
+/// SFTP subsystem, transfers, disconnects.
+pub(crate) fn sftp(
     setup: &Setup,
-    (addr, cipher): (SocketAddr, Option<CipherAlgorithm>),
-    remote: &Path,
-    local: &Path,
+    target: SftpTarget,
+    transfer: Transfer,
+    source: &Path,
+    destination: &Path,
 ) -> BenchResult<Duration> {
-    sftp(setup, (addr, cipher), |client| async move {
-        client
-            .get(
-                remote.as_os_str().as_encoded_bytes(),
-                local,
-                &TransferOptions::default(),
-            )
-            .await
-    })
-}
-
-/// Our SFTP client sends `local` to `remote` on the `sshd` at `addr`, offering
-/// only `cipher` if given.
-pub(crate) fn sftp_put(
-    setup: &Setup,
-    (addr, cipher): (SocketAddr, Option<CipherAlgorithm>),
-    local: &Path,
-    remote: &Path,
-) -> BenchResult<Duration> {
-    sftp(setup, (addr, cipher), |client| async move {
-        client
-            .put(
-                local,
-                remote.as_os_str().as_encoded_bytes(),
-                &TransferOptions::default(),
-            )
-            .await
-    })
-}
-
-/// Connects to the `sshd` at `addr`, starts the SFTP subsystem, runs `transfer`,
-/// disconnects.
-fn sftp<F, Fut>(
-    setup: &Setup,
-    (addr, cipher): (SocketAddr, Option<CipherAlgorithm>),
-    transfer: F,
-) -> BenchResult<Duration>
-where
-    F: FnOnce(SftpClient) -> Fut,
-    Fut: Future<Output = Result<(), SftpClientError>>,
-{
+    let SftpTarget { addr, cipher } = target;
+    let options = TransferOptions::default();
     setup.runtime.block_on(async {
         let start = Instant::now();
         let conn = connect(setup, addr, cipher).await?;
         let client = conn.start_sftp_client().await?;
-        transfer(client).await?;
+        match transfer {
+            Transfer::Get => {
+                let remote = source.as_os_str().as_encoded_bytes();
+                client.get(remote, destination, &options).await?;
+            }
+            Transfer::Put => {
+                let remote = destination.as_os_str().as_encoded_bytes();
+                client.put(source, remote, &options).await?;
+            }
+        }
         conn.disconnect("sansh bench: done");
         conn.closed().await;
         Ok(start.elapsed())

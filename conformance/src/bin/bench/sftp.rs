@@ -13,7 +13,7 @@ use crate::openssh_side::{self, SftpPeer};
 use crate::our_server::cargo_build;
 use crate::our_side;
 use crate::setup::{BenchResult, Setup};
-use crate::workloads::{ClientCpu, Figures, children_cpu, own_cpu, throughput};
+use crate::workloads::{Figures, children_cpu, own_cpu, throughput};
 
 /// The file every transfer starts from.
 const SOURCE: &str = "source";
@@ -29,32 +29,34 @@ pub(crate) enum Transfer {
     Put,
 }
 
-/// Our client against `sftp`, each moving the source to or from the `sshd` at
-/// `addr` (itself, or a relay in front of it), each offering only `cipher` if
-/// given; with both clients' CPU time.
+/// Where the SFTP clients connect, and with which cipher.
+#[derive(Clone, Copy)]
+pub(crate) struct SftpTarget {
+    /// `sshd`, or a relay in front of it.
+    pub(crate) addr: SocketAddr,
+    /// The only cipher both clients offer; each its own default list when `None`.
+    pub(crate) cipher: Option<CipherAlgorithm>,
+}
+
+/// Our client against `sftp`, each moving the source to or from `target`; with
+/// both clients' CPU time.
 pub(crate) fn client(
     setup: &Setup,
-    (addr, cipher): (SocketAddr, Option<CipherAlgorithm>),
+    target: SftpTarget,
     size: u64,
     transfer: Transfer,
 ) -> BenchResult<Figures> {
     let (source, destination) = files(setup, size)?;
     let (ours, ours_cpu) = own_cpu(|| {
-        timed(&destination, size, || match transfer {
-            Transfer::Get => our_side::sftp_get(setup, (addr, cipher), &source, &destination),
-            Transfer::Put => our_side::sftp_put(setup, (addr, cipher), &source, &destination),
+        timed(&destination, size, || {
+            our_side::sftp(setup, target, transfer, &source, &destination)
         })
     })?;
     let (openssh, openssh_cpu) = children_cpu(|| {
-        let peer = SftpPeer::Ssh(addr, cipher.map(CipherAlgorithm::name));
+        let peer = SftpPeer::Ssh(target.addr, target.cipher.map(CipherAlgorithm::name));
         sftp_with_sshd(setup, peer, size, transfer, &source, &destination)
     })?;
-    let mut figures = throughput(size, ours, openssh);
-    figures.cpu = Some(ClientCpu {
-        ours: ours_cpu,
-        openssh: openssh_cpu,
-    });
-    Ok(figures)
+    Ok(throughput(size, ours, openssh).with_cpu(ours_cpu, openssh_cpu))
 }
 
 /// `sftp` moving the source over SSH to or from our server (whose SFTP root is the

@@ -7,7 +7,7 @@ use sansh_core::cipher::CipherAlgorithm;
 use crate::args::Args;
 use crate::cpu::CpuTimes;
 use crate::setup::{BenchResult, Setup};
-use crate::sftp::Transfer;
+use crate::sftp::{SftpTarget, Transfer};
 use crate::{idle, openssh_side, our_side, sftp};
 
 /// One line of output.
@@ -38,18 +38,13 @@ enum Kind {
     ServerConnections,
     /// Server memory per connection with `--idle` authenticated idle connections.
     ServerIdleMemory,
-    /// An SFTP `get` of a `--size` file from `sshd`: our client against `sftp`.
-    SftpGet,
-    /// An SFTP `put` of a `--size` file to `sshd`: our client against `sftp`.
-    SftpPut,
-    /// [`Kind::SftpGet`] with both clients offering only this cipher.
-    SftpGetWith(CipherAlgorithm),
-    /// [`Kind::SftpPut`] with both clients offering only this cipher.
-    SftpPutWith(CipherAlgorithm),
-    /// [`Kind::SftpGet`] through a relay adding [`WAN_ONE_WAY`] each way.
-    SftpGetWan,
-    /// [`Kind::SftpPut`] through a relay adding [`WAN_ONE_WAY`] each way.
-    SftpPutWan,
+    /// An SFTP `get` or `put` of a `--size` file from or to `sshd`: our client
+    /// against `sftp`, each with its default ciphers.
+    Sftp(Transfer),
+    /// [`Kind::Sftp`] with both clients offering only this cipher.
+    SftpWith(Transfer, CipherAlgorithm),
+    /// [`Kind::Sftp`] through a relay adding [`WAN_ONE_WAY`] each way.
+    SftpWan(Transfer),
     /// `sftp` fetching a `--size` file over SSH: from our server (its
     /// `--sftp-root`) against `sshd`.
     ServerSftpGet,
@@ -106,6 +101,8 @@ const fn workload(name: &'static str, unit: &'static str, kind: Kind) -> Workloa
 
 const AES: CipherAlgorithm = CipherAlgorithm::Aes128Gcm;
 const CHACHA: CipherAlgorithm = CipherAlgorithm::Chacha20Poly1305;
+const GET: Transfer = Transfer::Get;
+const PUT: Transfer = Transfer::Put;
 
 /// Every workload, in the order a full run takes them.
 pub(crate) const WORKLOADS: &[Workload] = &[
@@ -137,20 +134,20 @@ pub(crate) const WORKLOADS: &[Workload] = &[
     workload("server-connections", "conn/s", Kind::ServerConnections),
     // Less is better here: the ratio is ours over sshd's, the target at most 64 KiB.
     workload("server-idle-memory", "KiB/conn", Kind::ServerIdleMemory),
-    workload("sftp-get", "MiB/s", Kind::SftpGet),
-    workload("sftp-put", "MiB/s", Kind::SftpPut),
+    workload("sftp-get", "MiB/s", Kind::Sftp(GET)),
+    workload("sftp-put", "MiB/s", Kind::Sftp(PUT)),
     workload(
         "sftp-get-chacha20-poly1305",
         "MiB/s",
-        Kind::SftpGetWith(CHACHA),
+        Kind::SftpWith(GET, CHACHA),
     ),
     workload(
         "sftp-put-chacha20-poly1305",
         "MiB/s",
-        Kind::SftpPutWith(CHACHA),
+        Kind::SftpWith(PUT, CHACHA),
     ),
-    workload("sftp-get-rtt20ms", "MiB/s", Kind::SftpGetWan),
-    workload("sftp-put-rtt20ms", "MiB/s", Kind::SftpPutWan),
+    workload("sftp-get-rtt20ms", "MiB/s", Kind::SftpWan(GET)),
+    workload("sftp-put-rtt20ms", "MiB/s", Kind::SftpWan(PUT)),
     workload("server-sftp-get", "MiB/s", Kind::ServerSftpGet),
     workload("server-sftp-put", "MiB/s", Kind::ServerSftpPut),
     workload("sftp-server-stdio-get", "MiB/s", Kind::StdioServerGet),
@@ -210,26 +207,24 @@ impl Workload {
                 Ok(rate(n, ours, openssh))
             }
             Kind::ServerIdleMemory => idle::memory(setup, args.idle),
-            Kind::SftpGet => sftp::client(setup, (sshd, None), args.size, Transfer::Get),
-            Kind::SftpPut => sftp::client(setup, (sshd, None), args.size, Transfer::Put),
-            Kind::SftpGetWith(cipher) => {
-                sftp::client(setup, (sshd, Some(cipher)), args.size, Transfer::Get)
+            Kind::Sftp(transfer) => {
+                let target = SftpTarget {
+                    addr: sshd,
+                    cipher: None,
+                };
+                sftp::client(setup, target, args.size, transfer)
             }
-            Kind::SftpPutWith(cipher) => {
-                sftp::client(setup, (sshd, Some(cipher)), args.size, Transfer::Put)
+            Kind::SftpWith(transfer, cipher) => {
+                let target = SftpTarget {
+                    addr: sshd,
+                    cipher: Some(cipher),
+                };
+                sftp::client(setup, target, args.size, transfer)
             }
-            Kind::SftpGetWan => {
-                let relay = setup.wan_relay()?.addr();
-                let mut figures = sftp::client(setup, (relay, None), args.size, Transfer::Get)?;
-                figures.note = Some(wan_note());
-                // The relay's threads run in this process: its CPU time would count
-                // as our client's.
-                figures.cpu = None;
-                Ok(figures)
-            }
-            Kind::SftpPutWan => {
-                let relay = setup.wan_relay()?.addr();
-                let mut figures = sftp::client(setup, (relay, None), args.size, Transfer::Put)?;
+            Kind::SftpWan(transfer) => {
+                let addr = setup.wan_relay()?.addr();
+                let target = SftpTarget { addr, cipher: None };
+                let mut figures = sftp::client(setup, target, args.size, transfer)?;
                 figures.note = Some(wan_note());
                 // The relay's threads run in this process: its CPU time would count
                 // as our client's.
@@ -319,7 +314,8 @@ impl Figures {
         })
     }
 
-    fn with_cpu(mut self, ours: Duration, openssh: Duration) -> Self {
+    /// These figures with both clients' CPU time.
+    pub(crate) fn with_cpu(mut self, ours: Duration, openssh: Duration) -> Self {
         self.cpu = Some(ClientCpu { ours, openssh });
         self
     }
