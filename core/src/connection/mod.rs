@@ -108,6 +108,15 @@ macro_rules! shared_engine_methods {
             self.transport.poll_transmit(out)
         }
 
+        /// True when `poll_transmit` or `poll_event` has something to hand out now.
+        /// A driver that parked with both empty needs waking only when a call it
+        /// made on the engine's behalf (a read returning window credit, say) turns
+        /// this true.
+        #[must_use]
+        pub fn has_output(&self) -> bool {
+            self.transport.has_output()
+        }
+
         /// The next instant at which `handle_timeout` must be called.
         #[must_use]
         pub fn poll_timeout(&self) -> Option<std::time::Instant> {

@@ -34,6 +34,8 @@ pub trait Engine: sealed::Sealed + Send + 'static {
     fn poll_transmit(&mut self, now: Instant, out: &mut Vec<u8>) -> usize;
     /// When `handle_timeout` is next due.
     fn poll_timeout(&self) -> Option<Instant>;
+    /// True when there are bytes to transmit or events to hand out.
+    fn has_output(&self) -> bool;
     /// The next event.
     fn poll_event(&mut self) -> Option<Event>;
     /// True once the connection has ended.
@@ -84,6 +86,9 @@ macro_rules! forward_engine {
             }
             fn poll_event(&mut self) -> Option<Event> {
                 <$engine>::poll_event(self)
+            }
+            fn has_output(&self) -> bool {
+                <$engine>::has_output(self)
             }
             fn is_closed(&self) -> bool {
                 <$engine>::is_closed(self)

@@ -37,8 +37,12 @@ impl<E: Engine> State<E> {
             self.engine.channel(id).read_max(max)
         };
         if let Some(chunk) = chunk {
-            // Reading may have reopened the window: WINDOW_ADJUST to send.
-            self.wake_driver();
+            // Reading may have made a WINDOW_ADJUST due (once per half window). Only
+            // then is there work for the driver: waking it for every chunk would cost
+            // a task switch per packet of a bulk download.
+            if self.engine.has_output() {
+                self.wake_driver();
+            }
             return Poll::Ready(Ok(Some(chunk)));
         }
         let Some(slot) = self.channels.get_mut(&id) else {
@@ -86,7 +90,10 @@ impl<E: Engine> State<E> {
         };
         match result {
             Ok(n) => {
-                self.wake_driver();
+                // Taken into a queue the peer's window holds back: nothing to send yet.
+                if self.engine.has_output() {
+                    self.wake_driver();
+                }
                 Poll::Ready(Ok(n))
             }
             Err(WriteError::Blocked) => {

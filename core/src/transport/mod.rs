@@ -493,6 +493,11 @@ impl Transport {
         n
     }
 
+    /// True when sealed bytes wait for `poll_transmit` or events for `poll_event`.
+    pub(crate) fn has_output(&self) -> bool {
+        !self.out.is_empty() || !self.events.is_empty()
+    }
+
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
         if self.closed {
             None
