@@ -6,7 +6,7 @@ use bytes::Bytes;
 
 use crate::sftp::error::{PeerMisbehaved, RequestError, SessionError};
 use crate::sftp::reply::decode_response;
-use crate::sftp::request::encode_write;
+use crate::sftp::request::{encode_write, encode_write_header};
 use crate::sftp::wire::{Deframer, MIN_PACKET_LEN, SFTP_VERSION, begin_packet, end_packet, fxp};
 use crate::sftp::{
     Extension, Extensions, FileAttributes, Handle, Limits, OpenFlags, Reply, Request, RequestId,
@@ -22,6 +22,10 @@ const DATA_OVERHEAD: u64 = 1 + 4 + 4;
 /// What a server's "no specific limit" (0) is taken to mean: OpenSSH's own limits.
 const UNLIMITED_PACKET: u64 = 256 * 1024;
 const UNLIMITED_IO: u64 = 255 * 1024;
+/// Write data from this size on is handed out by `poll_transmit_vectored` as the
+/// caller gave it; smaller data is copied along with its header.
+const UNCOPIED_WRITE_MIN: usize = 16 * 1024;
+
 /// Read and write lengths every server accepts, used without `limits@openssh.com`.
 const DEFAULT_IO: u64 = 32 * 1024;
 
@@ -123,6 +127,10 @@ pub struct SftpClient {
     state: State,
     input: Deframer,
     out: Vec<u8>,
+    /// Output cut at the data of large writes, in order before `out`: the bytes
+    /// encoded before each such write's data, then the data, which
+    /// [`Self::poll_transmit_vectored`] hands out without copying it.
+    cut: VecDeque<(Vec<u8>, Bytes)>,
     events: VecDeque<ClientEvent>,
     /// Requests in flight, by id. Ordered so that failing them all on close reports
     /// them in a deterministic order.
@@ -150,6 +158,7 @@ impl SftpClient {
             config,
             state: State::AwaitVersion,
             out,
+            cut: VecDeque::new(),
             events: VecDeque::new(),
             pending: BTreeMap::new(),
             next_id: 0,
@@ -241,13 +250,51 @@ impl SftpClient {
     /// Appends bytes to send to the server; returns how many were appended.
     #[must_use]
     pub fn poll_transmit(&mut self, out: &mut Vec<u8>) -> usize {
-        let n = self.out.len();
+        let before = out.len();
+        for (encoded, data) in self.cut.drain(..) {
+            out.extend_from_slice(&encoded);
+            out.extend_from_slice(&data);
+        }
         if out.is_empty() {
             std::mem::swap(out, &mut self.out);
         } else {
             out.append(&mut self.out);
         }
-        n
+        out.len() - before
+    }
+
+    /// Like [`Self::poll_transmit`], without copying the data of large writes: appends
+    /// the bytes to send up to the next such data and returns that data, which goes
+    /// out right after them; `None` when everything is in `out`. Call until `None`.
+    ///
+    /// ```
+    /// # use sansh_core::sftp::{ClientConfig, SftpClient};
+    /// let mut client = SftpClient::new(ClientConfig::default());
+    /// let mut wire = Vec::new();
+    /// loop {
+    ///     let data = client.poll_transmit_vectored(&mut wire);
+    ///     // Send `wire`, then `data` (a write's bytes, as the caller gave them).
+    ///     wire.clear();
+    ///     if data.is_none() {
+    ///         break;
+    ///     }
+    /// }
+    /// ```
+    pub fn poll_transmit_vectored(&mut self, out: &mut Vec<u8>) -> Option<Bytes> {
+        if let Some((encoded, data)) = self.cut.pop_front() {
+            if out.is_empty() {
+                *out = encoded;
+            } else {
+                out.extend_from_slice(&encoded);
+            }
+            return Some(data);
+        }
+        if out.is_empty() {
+            std::mem::swap(out, &mut self.out);
+        } else {
+            out.append(&mut self.out);
+        }
+        None
     }
 
     /// The next event for the application.
@@ -293,8 +340,23 @@ impl SftpClient {
         };
         let id = self.allocate_id();
         let start = self.out.len();
-        request.encode(id, &mut self.out);
-        let id = self.commit(start, id, kind)?;
+        let id = match request {
+            Request::Write {
+                handle,
+                offset,
+                data,
+            } if data.len() >= UNCOPIED_WRITE_MIN => {
+                encode_write_header(&mut self.out, id, handle, *offset, data.len());
+                let id = self.commit_with(start, data.len(), id, kind)?;
+                self.cut
+                    .push_back((std::mem::take(&mut self.out), data.clone()));
+                id
+            }
+            _ => {
+                request.encode(id, &mut self.out);
+                self.commit(start, id, kind)?
+            }
+        };
         if let Request::Close { handle } = request {
             self.handles.remove(handle);
         }
@@ -648,7 +710,18 @@ impl SftpClient {
         id: RequestId,
         kind: RequestKind,
     ) -> Result<RequestId, RequestError> {
-        let len = self.out.len() - start - 4;
+        self.commit_with(start, 0, id, kind)
+    }
+
+    /// [`Self::commit`] for a packet whose last `trailing` bytes are not in `out`.
+    fn commit_with(
+        &mut self,
+        start: usize,
+        trailing: usize,
+        id: RequestId,
+        kind: RequestKind,
+    ) -> Result<RequestId, RequestError> {
+        let len = self.out.len() - start - 4 + trailing;
         if len as u64 > self.limits.max_packet_len {
             self.out.truncate(start);
             return Err(RequestError::TooLarge {

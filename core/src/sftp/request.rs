@@ -579,13 +579,34 @@ pub(crate) fn encode_write(
     offset: u64,
     data: &[u8],
 ) {
-    out.reserve(4 + 1 + 4 + 4 + handle.len() + 8 + 4 + data.len());
+    out.reserve(WRITE_HEADER_LEN + handle.len() + data.len());
+    encode_write_header(out, id, handle, offset, data.len());
+    out.extend_from_slice(data);
+}
+
+/// Bytes of an SSH_FXP_WRITE packet besides the handle and the data: length, type,
+/// id, handle length, offset, data length.
+const WRITE_HEADER_LEN: usize = 4 + 1 + 4 + 4 + 8 + 4;
+
+/// Appends an SSH_FXP_WRITE packet up to its data, whose `data_len` bytes the packet
+/// length counts and which the caller sends right after.
+pub(crate) fn encode_write_header(
+    out: &mut Vec<u8>,
+    id: RequestId,
+    handle: &Handle,
+    offset: u64,
+    data_len: usize,
+) {
+    out.reserve(WRITE_HEADER_LEN + handle.len());
     let start = begin_packet(out, fxp::WRITE);
     out.put_u32(id.0);
     out.put_string(handle.as_bytes());
     out.put_u64(offset);
-    out.put_string(data);
-    end_packet(out, start);
+    // Write lengths are checked against limits far below 4 GiB before encoding.
+    out.put_u32(u32::try_from(data_len).unwrap_or(u32::MAX));
+    let len = out.len() - start - 4 + data_len;
+    let len = u32::try_from(len).unwrap_or(u32::MAX);
+    out[start..start + 4].copy_from_slice(&len.to_be_bytes());
 }
 
 fn path(r: &mut Reader<'_>) -> Result<Vec<u8>, DecodeError> {

@@ -366,15 +366,31 @@ impl Drop for Pending {
     }
 }
 
+/// A run of the engine's output: encoded requests, or the data of a large write
+/// (as its caller gave it, uncopied).
+enum Piece {
+    Encoded(Vec<u8>),
+    Data(Bytes),
+}
+
+impl Piece {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Self::Encoded(encoded) => encoded,
+            Self::Data(data) => data,
+        }
+    }
+}
+
 /// The task of one session: owns the stream, pumps the engine.
 struct SftpDriver {
     shared: Arc<Shared>,
     stream: Stream,
     /// Where [`Stream::Any`] is read into (empty for a channel).
     read_buf: Box<[u8]>,
-    /// Encoded requests not yet written, as the engine handed them over (taken
-    /// whole, never copied or shifted); `written` bytes of the first went out.
-    out: VecDeque<Vec<u8>>,
+    /// Requests not yet written, as the engine handed them over (taken whole,
+    /// never copied or shifted); `written` bytes of the first went out.
+    out: VecDeque<Piece>,
     written: usize,
     /// An emptied buffer, swapped into the engine for its next requests.
     spare: Vec<u8>,
@@ -425,14 +441,25 @@ impl SftpDriver {
     }
 
     fn write(&mut self, state: &mut State, cx: &mut Context<'_>) -> bool {
-        // An empty buffer makes the engine swap its own out: no copy.
-        let mut next = std::mem::take(&mut self.spare);
-        next.clear();
-        let mut progress = state.engine.poll_transmit(&mut next) > 0;
-        if next.is_empty() {
-            self.spare = next;
-        } else {
-            self.out.push_back(next);
+        let mut progress = false;
+        loop {
+            // An empty buffer makes the engine swap its own out: no copy.
+            let mut next = std::mem::take(&mut self.spare);
+            next.clear();
+            let data = state.engine.poll_transmit_vectored(&mut next);
+            if next.is_empty() {
+                self.spare = next;
+            } else {
+                self.out.push_back(Piece::Encoded(next));
+                progress = true;
+            }
+            match data {
+                Some(data) => {
+                    self.out.push_back(Piece::Data(data));
+                    progress = true;
+                }
+                None => break,
+            }
         }
         if self.write_failed {
             self.out.clear();
@@ -441,7 +468,7 @@ impl SftpDriver {
             return false;
         }
         while let Some(front) = self.out.front() {
-            let pending = front.get(self.written..).unwrap_or_default();
+            let pending = front.bytes().get(self.written..).unwrap_or_default();
             match self.stream.writer().poll_write(cx, pending) {
                 Poll::Pending => break,
                 Poll::Ready(Ok(0) | Err(_)) => {
@@ -455,9 +482,9 @@ impl SftpDriver {
                 Poll::Ready(Ok(n)) => {
                     self.written += n;
                     progress = true;
-                    if self.written >= front.len() {
+                    if self.written >= front.bytes().len() {
                         self.written = 0;
-                        if let Some(mut done) = self.out.pop_front() {
+                        if let Some(Piece::Encoded(mut done)) = self.out.pop_front() {
                             if done.capacity() <= SPARE_MAX
                                 && done.capacity() > self.spare.capacity()
                             {
@@ -469,7 +496,7 @@ impl SftpDriver {
                 }
             }
         }
-        let queued: usize = self.out.iter().map(Vec::len).sum();
+        let queued: usize = self.out.iter().map(|piece| piece.bytes().len()).sum();
         let backlog = queued.saturating_sub(self.written);
         if backlog < WRITE_HIGH_WATER && state.backlog >= WRITE_HIGH_WATER {
             state.wake_waiting();

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use super::pair::*;
 use crate::crypto::{SecureRandom, SeededRandom};
 use crate::sftp::{
-    ClientConfig, ClientEvent, FileAttributes, MemoryFs, OpenFlags, Reply, RequestError, RequestId,
-    ServerConfig,
+    ClientConfig, ClientEvent, FileAttributes, MemoryFs, OpenFlags, Reply, Request, RequestError,
+    RequestId, ServerConfig,
 };
 
 #[test]
@@ -188,4 +188,71 @@ fn the_same_seed_gives_the_same_events_in_the_same_order() {
         format!("{:?}", pair.client_events)
     };
     assert_eq!(run(), run());
+}
+
+#[test]
+fn large_write_data_is_handed_out_uncopied_in_order() {
+    // Two clients in the same state: one drained as one buffer, one vectored.
+    let mut flat = SftpPair::ready(61);
+    let mut vectored = SftpPair::ready(61);
+    let flags = OpenFlags::WRITE | OpenFlags::CREATE;
+    let open = |pair: &mut SftpPair| {
+        handle_of(pair.call(|c| c.open("/f", flags, &FileAttributes::default())))
+    };
+    let (h, h2) = (open(&mut flat), open(&mut vectored));
+    assert_eq!(h, h2);
+    let big = bytes::Bytes::from(vec![7u8; 64 * 1024]);
+    let small = bytes::Bytes::from_static(b"tail");
+    let requests = [
+        Request::Write {
+            handle: h.clone(),
+            offset: 0,
+            data: big.clone(),
+        },
+        Request::Stat {
+            path: b"/f".to_vec(),
+        },
+        Request::Write {
+            handle: h.clone(),
+            offset: 70_000,
+            data: small,
+        },
+        Request::Write {
+            handle: h.clone(),
+            offset: 1 << 20,
+            data: big.clone(),
+        },
+    ];
+    for request in &requests {
+        flat.client.send(request).unwrap();
+        vectored.client.send(request).unwrap();
+    }
+    let mut expected = Vec::new();
+    let _ = flat.client.poll_transmit(&mut expected);
+
+    let mut joined = Vec::new();
+    let mut uncopied = 0;
+    loop {
+        let mut wire = Vec::new();
+        let data = vectored.client.poll_transmit_vectored(&mut wire);
+        joined.extend_from_slice(&wire);
+        let Some(data) = data else { break };
+        assert_eq!(
+            data.as_ptr(),
+            big.as_ptr(),
+            "the caller's bytes, not a copy"
+        );
+        joined.extend_from_slice(&data);
+        uncopied += 1;
+    }
+    assert_eq!(uncopied, 2, "the small write goes with its header");
+    assert_eq!(joined, expected);
+
+    // The server takes the vectored output like any other.
+    vectored.to_server.extend_from_slice(&joined);
+    vectored.drive();
+    assert_eq!(
+        vectored.backend.read_file("/f").unwrap().len(),
+        (1 << 20) + big.len()
+    );
 }
