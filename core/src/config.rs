@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::auth::{ClientAuthConfig, ServerAuthConfig};
 use crate::cipher::{CipherAlgorithm, CompressionAlgorithm, MacAlgorithm};
 use crate::kex::{GexRequest, KexAlgorithm};
-use crate::keys::{PrivateKey, SignatureAlgorithm};
+use crate::keys::{Certificate, PrivateKey, SignatureAlgorithm};
 
 /// Algorithm preference lists, most preferred first (RFC 4253 §7.1).
 ///
@@ -17,6 +17,12 @@ pub struct Algorithms {
     /// Host key signature algorithms (a client's acceptance list; a server offers those
     /// its host keys can sign, in this order).
     pub host_key: Vec<SignatureAlgorithm>,
+    /// Host certificate algorithms (`ssh-ed25519-cert-v01@openssh.com`, ...; PROTOCOL.certkeys),
+    /// named by the signature algorithm of the certified key. Offered before the plain
+    /// [`host_key`](Self::host_key) algorithms, as OpenSSH does: a client accepts a
+    /// certificate in place of a plain key; a server offers those its
+    /// [`host_certificates`](ServerConfig::host_certificates) can sign with. Empty: never.
+    pub host_certificate: Vec<SignatureAlgorithm>,
     /// Ciphers, used for both directions; by default [`CipherAlgorithm::preferred`].
     pub ciphers: Vec<CipherAlgorithm>,
     /// MACs, used for both directions (ignored with AEAD ciphers).
@@ -30,6 +36,7 @@ impl Default for Algorithms {
         Self {
             kex: KexAlgorithm::DEFAULT.to_vec(),
             host_key: SignatureAlgorithm::DEFAULT_HOST_KEY.to_vec(),
+            host_certificate: SignatureAlgorithm::DEFAULT_HOST_KEY.to_vec(),
             ciphers: CipherAlgorithm::preferred(),
             macs: MacAlgorithm::DEFAULT.to_vec(),
             compression: vec![CompressionAlgorithm::None],
@@ -185,6 +192,10 @@ pub struct ServerConfig {
     pub transport: TransportConfig,
     /// Host keys; at least one is required.
     pub host_keys: Vec<PrivateKey>,
+    /// OpenSSH host certificates of some of the [`host_keys`](Self::host_keys)
+    /// (`ssh-keygen -s CA -h`), presented to clients that accept certificates (sshd's
+    /// `HostCertificate`). Each must be a host certificate of one of the keys.
+    pub host_certificates: Vec<Certificate>,
     /// User authentication settings.
     pub auth: ServerAuthConfig,
     /// Connection protocol settings (channels, keepalives).

@@ -8,7 +8,7 @@ use crate::channel::{
 };
 use crate::decision::TokenGuard;
 use crate::error::ConnectionError;
-use crate::keys::PublicKey;
+use crate::keys::{Certificate, PublicKey};
 use crate::transport::Negotiated;
 
 /// Something the application must know about or decide. Drain with `poll_event` after
@@ -129,17 +129,31 @@ pub enum Event {
 pub struct HostKeyDecision {
     pub(crate) guard: TokenGuard,
     key: PublicKey,
+    /// Boxed: most host keys come without one, and events stay small.
+    certificate: Option<Box<Certificate>>,
 }
 
 impl HostKeyDecision {
-    pub(crate) fn new(guard: TokenGuard, key: PublicKey) -> Self {
-        Self { guard, key }
+    pub(crate) fn new(guard: TokenGuard, key: PublicKey, certificate: Option<Certificate>) -> Self {
+        Self {
+            guard,
+            key,
+            certificate: certificate.map(Box::new),
+        }
     }
 
-    /// The host key the server presented (its signature over the exchange hash has
-    /// already been verified).
+    /// The host key the server proved it holds (its signature over the exchange hash
+    /// has already been verified): the certified key when it came in a certificate.
     pub fn key(&self) -> &PublicKey {
         &self.key
+    }
+
+    /// The OpenSSH host certificate the key came in, when the server presented one.
+    /// Nothing about it is checked yet: judge it against the certificate authorities
+    /// you trust (e.g. [`KnownHosts::check_certificate`](crate::known_hosts::KnownHosts::check_certificate)),
+    /// or judge [`key`](Self::key) as a plain key, as ssh does when no authority vouches.
+    pub fn certificate(&self) -> Option<&Certificate> {
+        self.certificate.as_deref()
     }
 }
 

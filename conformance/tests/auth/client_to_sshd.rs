@@ -23,7 +23,7 @@ use sansh_conformance::scratch::ScratchDir;
 use sansh_core::auth::agent::AgentRequest;
 use sansh_core::auth::{AuthError, PublicKeyCredential};
 use sansh_core::crypto::SystemRandom;
-use sansh_core::keys::{KeyType, PrivateKey, PublicKey};
+use sansh_core::keys::{CertType, KeyType, PrivateKey, PublicKey};
 use sansh_core::{ClientConfig, ClientConnection, DisconnectReason, Event};
 use zeroize::Zeroizing;
 
@@ -203,7 +203,7 @@ fn run_case(setup: &Setup, case: &Case) -> Result<(), String> {
             authenticate(setup, |c| c.auth().publickey(&user, credential), ignore)?
         }
         Kind::Certificate(file) => {
-            let cert = file.certify(&setup.ca, &setup.user)?;
+            let cert = file.certify(&setup.ca, &setup.user, CertType::User)?;
             let key = Arc::new(file.load()?);
             let credential =
                 PublicKeyCredential::with_certificate(cert, key).map_err(|e| e.to_string())?;

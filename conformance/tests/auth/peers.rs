@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use sansh_conformance::openssh::{SSH, SSH_ADD, SSH_AGENT, SSH_KEYGEN, openssh_version};
 use sansh_conformance::scratch::ScratchDir;
-use sansh_core::keys::{Certificate, KeyType, PrivateKey, PublicKey};
+use sansh_core::keys::{CertType, Certificate, KeyType, PrivateKey, PublicKey};
 
 /// The account `scripts/install-peers` creates for password and keyboard-interactive
 /// logins through sshd's PAM, and its password.
@@ -135,14 +135,23 @@ impl KeyFile {
             .map_err(|e| format!("our parser refuses {}: {e}", self.path.display()))
     }
 
-    /// Signs a user certificate for this key with the CA key `ca` (`ssh-keygen -s`),
-    /// valid for `principal`; returns the certificate.
-    pub(crate) fn certify(&self, ca: &KeyFile, principal: &str) -> Result<Certificate, String> {
+    /// Signs a certificate of `cert_type` for this key with the CA key `ca`
+    /// (`ssh-keygen -s`, with `-h` for a host certificate), valid for `principal`;
+    /// returns the certificate.
+    pub(crate) fn certify(
+        &self,
+        ca: &KeyFile,
+        principal: &str,
+        cert_type: CertType,
+    ) -> Result<Certificate, String> {
         let keygen = SSH_KEYGEN.locate().map_err(|e| e.to_string())?;
         let public = self.path.with_extension("pub");
-        run(Command::new(keygen)
-            .args(["-q", "-s"])
-            .arg(&ca.path)
+        let mut command = Command::new(keygen);
+        command.args(["-q", "-s"]).arg(&ca.path);
+        if cert_type == CertType::Host {
+            command.arg("-h");
+        }
+        run(command
             .args(["-I", "sansh-auth-test", "-n", principal, "-V", "-5m:+1h"])
             .arg(&public))?;
         let cert_path = cert_path(&self.path);

@@ -21,7 +21,7 @@ use sansh_core::auth::{
 };
 use sansh_core::crypto::SystemRandom;
 use sansh_core::error::TimerKind;
-use sansh_core::keys::{KeyType, PrivateKey, PublicKey};
+use sansh_core::keys::{CertType, KeyType, PrivateKey, PublicKey};
 use sansh_core::{ConnectionError, DisconnectReason, Event, ServerConfig, ServerConnection};
 
 use crate::matrix::{self, Direction, Row};
@@ -114,7 +114,7 @@ fn setup() -> Result<(Setup, Vec<Case>), String> {
         });
         if matches!(spec.0, KeyType::Ed25519 | KeyType::Rsa | KeyType::EcdsaP384) {
             let certified = KeyFile::generate(&dir, &format!("cert_{stem}"), spec, None)?;
-            certified.certify(&ca, USER)?;
+            certified.certify(&ca, USER, CertType::User)?;
             cases.push(Case {
                 method: "publickey",
                 variant: format!("{label} certificate"),

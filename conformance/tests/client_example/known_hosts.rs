@@ -2,11 +2,12 @@
 
 use std::process::Command;
 
-use sansh_conformance::openssh::{SSH, SSH_KEYGEN};
+use sansh_conformance::openssh::{SSH, SSH_KEYGEN, Sshd};
+use sansh_conformance::scratch::ScratchDir;
 use sansh_core::crypto::SystemRandom;
-use sansh_core::keys::{KeyType, PrivateKey};
+use sansh_core::keys::{CertType, CertificateBuilder, KeyType, PrivateKey, SignatureAlgorithm};
 
-use crate::support::{askpass, option, run, setup, text, without_terminal};
+use crate::support::{askpass, option, run, setup, setup_with, text, without_terminal};
 
 #[test]
 fn an_unknown_host_is_refused_with_strict_checking() {
@@ -297,4 +298,66 @@ fn strict_checking_off_goes_on_past_a_changed_key_without_passwords() {
         stderr.contains("Password authentication is disabled"),
         "{stderr}"
     );
+}
+
+/// sshd presents an ECDSA host certificate: a `@cert-authority` line for the host
+/// makes it trusted under strict checking; a certificate naming another host is
+/// refused, with the reason, and its key is then unknown, as with ssh.
+#[test]
+fn a_host_certificate_is_trusted_through_its_authority_and_only_for_its_hosts() {
+    for (principal, trusted) in [("127.0.0.1", true), ("other.example", false)] {
+        let keys = ScratchDir::new("client-example-host-cert").expect("scratch dir");
+        let ca = PrivateKey::generate(KeyType::Ed25519, None, &mut SystemRandom).expect("key");
+        let host = PrivateKey::generate(KeyType::EcdsaP256, None, &mut SystemRandom).expect("key");
+        let certificate = CertificateBuilder::new(host.public_key(), CertType::Host)
+            .key_id("client example host")
+            .principal(principal)
+            .validity(0, u64::MAX)
+            .sign(&ca, SignatureAlgorithm::Ed25519, &mut SystemRandom)
+            .expect("certificate");
+        let host_file = keys
+            .write(
+                "host",
+                host.to_openssh(None, &mut SystemRandom).expect("encode"),
+            )
+            .expect("write host key");
+        let certificate_file = keys
+            .write("host-cert.pub", certificate.to_openssh("host"))
+            .expect("write certificate");
+        let setup = setup_with(
+            Sshd::builder()
+                .config("LogLevel INFO")
+                .config(format!("HostKey {}", host_file.display()))
+                .config(format!("HostCertificate {}", certificate_file.display())),
+        );
+        let port = setup.sshd.port();
+        let line = format!(
+            "@cert-authority [127.0.0.1]:{port} {}\n",
+            ca.public_key().to_openssh("ca")
+        );
+        let known_hosts = setup.dir.write("known_hosts", line).expect("known_hosts");
+        let output = run(
+            setup.keyed(&known_hosts).args([
+                "-vv",
+                "-o",
+                "StrictHostKeyChecking=yes",
+                "127.0.0.1",
+                "exit 5",
+            ]),
+            Vec::new(),
+        );
+        let stderr = text(&output.stderr);
+        if trusted {
+            assert_eq!(output.status.code(), Some(5), "{stderr}");
+            assert!(
+                stderr.contains("host key algorithm: ecdsa-sha2-nistp256-cert-v01@openssh.com"),
+                "{stderr}"
+            );
+        } else {
+            assert_eq!(output.status.code(), Some(255), "{stderr}");
+            assert!(stderr.contains("Certificate invalid"), "{stderr}");
+            assert!(stderr.contains("No ECDSA host key is known"), "{stderr}");
+            assert!(stderr.contains("Host key verification failed."), "{stderr}");
+        }
+    }
 }

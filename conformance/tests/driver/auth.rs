@@ -17,7 +17,7 @@ use sansh_core::driver::{
     AuthDecision, AuthFailed, ClientHandler, ConnectError, Login, ServerHandler,
     connect_and_authenticate,
 };
-use sansh_core::keys::{Certificate, KeyType, PublicKey};
+use sansh_core::keys::{CertType, Certificate, KeyType, PublicKey};
 use sansh_core::{ClientConfig, ServerConfig};
 
 use crate::peers::{
@@ -144,7 +144,7 @@ pub(crate) fn client_logs_in_to_sshd_with_default_identities_and_their_certifica
     let ed25519 = KeyFile::generate(&ssh, "id_ed25519", ED25519, None)?;
     let ecdsa = KeyFile::generate(&ssh, "id_ecdsa", ECDSA_P256, None)?;
     let user = current_user()?;
-    ed25519.certify(&ca, &user)?;
+    ed25519.certify(&ca, &user, CertType::User)?;
     for path in [
         ed25519.path.clone(),
         cert_path(&ed25519.path),

@@ -5,6 +5,7 @@ mod auth;
 mod bulk;
 mod forwarding;
 mod forwarding_ssh;
+mod host_certificates;
 mod keepalive;
 mod many;
 mod our_server;
@@ -25,6 +26,8 @@ mod terminal_signals;
 
 runtimes::on_every_runtime!(
     client_completes_kex_with_sshd_and_checks_its_host_key,
+    client_trusts_sshds_host_certificate_through_its_authority,
+    openssh_ssh_trusts_our_servers_host_certificate,
     rekey_requested_by_either_side_completes,
     server_time_limit_forces_a_rekey,
     disconnect_reaches_sshd_with_its_description,

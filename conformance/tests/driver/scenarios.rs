@@ -16,6 +16,7 @@ use sansh_core::{ClientConfig, ServerConfig, ServerConnection, TransportConfig};
 pub(crate) use crate::auth::*;
 pub(crate) use crate::forwarding::*;
 pub(crate) use crate::forwarding_ssh::*;
+pub(crate) use crate::host_certificates::*;
 pub(crate) use crate::keepalive::*;
 pub(crate) use crate::rekey_data::*;
 use crate::runtimes::TestRuntime;

@@ -9,6 +9,7 @@
 
 mod driver_client;
 mod forwarding;
+mod host_certificate;
 mod sftp;
 mod support;
 

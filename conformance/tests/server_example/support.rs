@@ -268,7 +268,7 @@ impl Drop for Server {
     }
 }
 
-fn write_key(dir: &ScratchDir, name: &str, key: &PrivateKey) -> PathBuf {
+pub(crate) fn write_key(dir: &ScratchDir, name: &str, key: &PrivateKey) -> PathBuf {
     let text = key.to_openssh(None, &mut SystemRandom).expect("encode key");
     dir.write(name, text.as_bytes()).expect("write key")
 }

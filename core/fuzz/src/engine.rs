@@ -39,6 +39,7 @@ pub fn all_algorithms() -> Algorithms {
     Algorithms {
         kex: KexAlgorithm::ALL.to_vec(),
         host_key: SignatureAlgorithm::ALL.to_vec(),
+        host_certificate: SignatureAlgorithm::ALL.to_vec(),
         ciphers: CipherAlgorithm::DEFAULT.to_vec(),
         macs: MacAlgorithm::DEFAULT.to_vec(),
         compression: vec![

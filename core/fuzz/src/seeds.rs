@@ -89,6 +89,7 @@ impl Suite {
         Algorithms {
             kex: vec![self.kex],
             host_key: vec![SignatureAlgorithm::Ed25519],
+            host_certificate: Vec::new(),
             ciphers: vec![self.cipher],
             macs: vec![self.mac],
             compression: vec![self.compression],

@@ -45,6 +45,19 @@ pub trait ClientHandler: Send + Sync + 'static {
     /// key, which the engine checks itself.
     fn check_server_key(&self, key: &PublicKey) -> impl Future<Output = bool> + Send;
 
+    /// Whether to trust the server's host key when it came in an OpenSSH host
+    /// certificate (already proven, like [`check_server_key`](Self::check_server_key);
+    /// the certificate itself is not checked yet). By default the certified key is
+    /// judged as a plain key, as ssh does when no `@cert-authority` vouches for it;
+    /// [`KnownHosts::check_certificate`](crate::known_hosts::KnownHosts::check_certificate)
+    /// judges the certificate by the authorities of a known_hosts file.
+    fn check_server_certificate(
+        &self,
+        certificate: &Certificate,
+    ) -> impl Future<Output = bool> + Send {
+        self.check_server_key(certificate.key())
+    }
+
     /// The password of `user` for a `password` attempt, or `None` to skip the
     /// method (the default). Asked once per try (see
     /// [`Login::password_prompts`](super::Login::password_prompts)).
@@ -98,6 +111,12 @@ pub trait ClientHandler: Send + Sync + 'static {
 impl<H: ClientHandler> ClientHandler for Arc<H> {
     fn check_server_key(&self, key: &PublicKey) -> impl Future<Output = bool> + Send {
         (**self).check_server_key(key)
+    }
+    fn check_server_certificate(
+        &self,
+        certificate: &Certificate,
+    ) -> impl Future<Output = bool> + Send {
+        (**self).check_server_certificate(certificate)
     }
     fn password(&self, user: &str) -> impl Future<Output = Option<Zeroizing<String>>> + Send {
         (**self).password(user)
@@ -269,11 +288,15 @@ pub(crate) type Answer<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 /// owning the handler).
 pub(crate) trait ClientDecisions: Send + Sync {
     fn check_server_key(self: Arc<Self>, key: PublicKey) -> Answer<bool>;
+    fn check_server_certificate(self: Arc<Self>, certificate: Certificate) -> Answer<bool>;
 }
 
 impl<H: ClientHandler> ClientDecisions for H {
     fn check_server_key(self: Arc<Self>, key: PublicKey) -> Answer<bool> {
         Box::pin(async move { ClientHandler::check_server_key(&*self, &key).await })
+    }
+    fn check_server_certificate(self: Arc<Self>, certificate: Certificate) -> Answer<bool> {
+        Box::pin(async move { ClientHandler::check_server_certificate(&*self, &certificate).await })
     }
 }
 

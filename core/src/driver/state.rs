@@ -270,7 +270,12 @@ impl<E: Engine> State<E> {
             // A server engine never asks; dropping the decision rejects it.
             return;
         };
-        let question = handler.clone().check_server_key(decision.key().clone());
+        let question = match decision.certificate() {
+            Some(certificate) => handler
+                .clone()
+                .check_server_certificate(certificate.clone()),
+            None => handler.clone().check_server_key(decision.key().clone()),
+        };
         self.host_key = Some(decision);
         let answer = HostKeyAnswer {
             shared: Arc::downgrade(shared),

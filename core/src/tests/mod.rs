@@ -2,6 +2,7 @@
 
 mod auth;
 mod channel;
+mod host_certificate;
 mod malformed;
 mod pair;
 mod transport;

@@ -4,13 +4,14 @@
 use std::time::Instant;
 
 use crate::cipher::{PacketOpener, PacketSealer};
+use crate::config::ServerConfig;
 use crate::error::{ConnectionError, PeerMisbehaved, TimerKind};
 use crate::event::{Event, HostKeyDecision};
 use crate::kex::{
     ClientKex, ClientKexStep, ExchangeHashInput, KexReply, ServerKex, ServerKexStep, SharedSecret,
     derive_key, exchange_hash,
 };
-use crate::keys::{PublicKey, SignatureAlgorithm};
+use crate::keys::{Certificate, PrivateKey, PublicKey, SignatureAlgorithm};
 use crate::wire::msg;
 use crate::wire::transport::{KexInit, encode_ext_info};
 
@@ -102,9 +103,10 @@ impl Transport {
                 }
             }
         }
-        let host_key_algorithms = self.host_key_algorithms();
+        let (certificate_algorithms, host_key_algorithms) = self.host_key_algorithms();
         let init = negotiate::our_kexinit(
             &self.config.algorithms,
+            &certificate_algorithms,
             &host_key_algorithms,
             &markers,
             self.rng.as_mut(),
@@ -131,24 +133,36 @@ impl Transport {
         self.timers.stop(TimerKind::Rekey);
     }
 
-    /// A client offers the signature algorithms it accepts; a server those its host
-    /// keys can make, in our preference order.
-    fn host_key_algorithms(&self) -> Vec<SignatureAlgorithm> {
-        let preferred = &self.config.algorithms.host_key;
-        match &self.server {
-            None => preferred.clone(),
-            Some(server) => preferred
-                .iter()
-                .copied()
-                .filter(|alg| {
-                    alg.can_sign()
-                        && server
-                            .host_keys
-                            .iter()
-                            .any(|k| k.signature_algorithms().contains(alg))
-                })
-                .collect(),
-        }
+    /// The host certificate and plain host key algorithms we offer: a client those it
+    /// accepts; a server those its host certificates and host keys can make, in our
+    /// preference order.
+    fn host_key_algorithms(&self) -> (Vec<SignatureAlgorithm>, Vec<SignatureAlgorithm>) {
+        let algorithms = &self.config.algorithms;
+        let Some(server) = &self.server else {
+            return (
+                algorithms.host_certificate.clone(),
+                algorithms.host_key.clone(),
+            );
+        };
+        let certificates = algorithms
+            .host_certificate
+            .iter()
+            .copied()
+            .filter(|alg| host_certificate_for(server, *alg).is_some())
+            .collect();
+        let keys = algorithms
+            .host_key
+            .iter()
+            .copied()
+            .filter(|alg| {
+                alg.can_sign()
+                    && server
+                        .host_keys
+                        .iter()
+                        .any(|k| k.signature_algorithms().contains(alg))
+            })
+            .collect();
+        (certificates, keys)
     }
 
     pub(super) fn on_kexinit(&mut self, now: Instant, seq: u32, payload: &[u8]) {
@@ -277,15 +291,9 @@ impl Transport {
         let Some(negotiated) = round.negotiated else {
             return;
         };
-        let host_key = match PublicKey::from_blob(&reply.host_key_blob) {
-            Ok(k) if k.key_type() == negotiated.host_key.key_type() => k,
-            Ok(_) => {
-                let e = PeerMisbehaved::BadHostKey(
-                    "key type does not match the negotiated algorithm".into(),
-                );
-                return self.fail(e.into());
-            }
-            Err(e) => return self.fail(PeerMisbehaved::BadHostKey(e.to_string()).into()),
+        let (host_key, certificate) = match parse_host_key(&reply.host_key_blob, &negotiated) {
+            Ok(parsed) => parsed,
+            Err(e) => return self.fail(e.into()),
         };
         let Some(input) = self.hash_input(round, &reply.host_key_blob) else {
             return;
@@ -314,8 +322,11 @@ impl Transport {
                 }
                 self.accepted_host_key = Some(reply.host_key_blob);
                 let guard = crate::decision::TokenGuard::new(id, &self.dropped);
-                self.events
-                    .push_back(Event::HostKey(HostKeyDecision::new(guard, host_key)));
+                self.events.push_back(Event::HostKey(HostKeyDecision::new(
+                    guard,
+                    host_key,
+                    certificate,
+                )));
             }
         }
     }
@@ -347,14 +358,19 @@ impl Transport {
         let Some(server) = self.server.clone() else {
             return;
         };
-        let Some(host_key) = server
-            .host_keys
-            .iter()
-            .find(|k| k.signature_algorithms().contains(&negotiated.host_key))
-        else {
+        let found = if negotiated.host_certificate {
+            host_certificate_for(&server, negotiated.host_key)
+                .map(|(certificate, key)| (key, certificate.to_blob()))
+        } else {
+            server
+                .host_keys
+                .iter()
+                .find(|k| k.signature_algorithms().contains(&negotiated.host_key))
+                .map(|key| (key, key.public_key().to_blob()))
+        };
+        let Some((host_key, blob)) = found else {
             return self.fail(kex_error("no host key for the negotiated algorithm"));
         };
-        let blob = host_key.public_key().to_blob();
         let Some(input) = self.hash_input(round, &blob) else {
             return;
         };
@@ -492,5 +508,100 @@ impl Transport {
         if let Some(interval) = self.config.rekey_after {
             self.timers.set(TimerKind::Rekey, self.now + interval);
         }
+    }
+}
+
+/// The server's host certificate for `algorithm`, with the private key it certifies.
+fn host_certificate_for(
+    server: &ServerConfig,
+    algorithm: SignatureAlgorithm,
+) -> Option<(&Certificate, &PrivateKey)> {
+    if !algorithm.can_sign() {
+        return None;
+    }
+    server.host_certificates.iter().find_map(|certificate| {
+        server
+            .host_keys
+            .iter()
+            .find(|k| k.public_key() == *certificate.key())
+            .filter(|k| k.signature_algorithms().contains(&algorithm))
+            .map(|k| (certificate, k))
+    })
+}
+
+/// Client: the server's host key blob as the negotiated algorithm says it comes: a
+/// plain key, or a certificate and the key it certifies, of the negotiated type.
+fn parse_host_key(
+    blob: &[u8],
+    negotiated: &Negotiated,
+) -> Result<(PublicKey, Option<Certificate>), PeerMisbehaved> {
+    let bad = |e: &dyn std::fmt::Display| PeerMisbehaved::BadHostKey(e.to_string());
+    let (key, certificate) = if negotiated.host_certificate {
+        let certificate = Certificate::from_blob(blob).map_err(|e| bad(&e))?;
+        (certificate.key().clone(), Some(certificate))
+    } else {
+        (PublicKey::from_blob(blob).map_err(|e| bad(&e))?, None)
+    };
+    if key.key_type() != negotiated.host_key.key_type() {
+        return Err(bad(&"key type does not match the negotiated algorithm"));
+    }
+    Ok((key, certificate))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cipher::{CipherAlgorithm, CompressionAlgorithm};
+    use crate::crypto::SeededRandom;
+    use crate::kex::KexAlgorithm;
+    use crate::keys::{CertType, CertificateBuilder, KeyType};
+
+    fn negotiated(host_key: SignatureAlgorithm, host_certificate: bool) -> Negotiated {
+        Negotiated {
+            kex: KexAlgorithm::Curve25519Sha256,
+            host_key,
+            host_certificate,
+            cipher_c2s: CipherAlgorithm::Aes128Gcm,
+            cipher_s2c: CipherAlgorithm::Aes128Gcm,
+            mac_c2s: None,
+            mac_s2c: None,
+            compression_c2s: CompressionAlgorithm::None,
+            compression_s2c: CompressionAlgorithm::None,
+        }
+    }
+
+    fn key(key_type: KeyType) -> PrivateKey {
+        PrivateKey::generate(key_type, None, &mut SeededRandom::new(9)).expect("key")
+    }
+
+    #[test]
+    fn a_host_key_blob_must_be_of_the_negotiated_form_and_type() {
+        let host = key(KeyType::Ed25519);
+        let certificate = CertificateBuilder::new(host.public_key(), CertType::Host)
+            .sign(
+                &key(KeyType::EcdsaP256),
+                SignatureAlgorithm::EcdsaP256,
+                &mut SeededRandom::new(1),
+            )
+            .expect("certificate");
+        let plain_blob = host.public_key().to_blob();
+        let cert_blob = certificate.to_blob();
+        let ed25519 = SignatureAlgorithm::Ed25519;
+
+        let (key, cert) = parse_host_key(&cert_blob, &negotiated(ed25519, true)).unwrap();
+        assert_eq!(key, host.public_key());
+        assert_eq!(cert, Some(certificate.clone()));
+        let (key, cert) = parse_host_key(&plain_blob, &negotiated(ed25519, false)).unwrap();
+        assert_eq!((key, cert), (host.public_key(), None));
+
+        // A plain key where a certificate was agreed, and the other way round.
+        assert!(parse_host_key(&plain_blob, &negotiated(ed25519, true)).is_err());
+        assert!(parse_host_key(&cert_blob, &negotiated(ed25519, false)).is_err());
+        // A certificate of another key type than agreed.
+        let ecdsa = SignatureAlgorithm::EcdsaP256;
+        assert!(parse_host_key(&cert_blob, &negotiated(ecdsa, true)).is_err());
+        // A truncated certificate.
+        let cut = cert_blob.get(..cert_blob.len() / 2).unwrap_or_default();
+        assert!(parse_host_key(cut, &negotiated(ed25519, true)).is_err());
     }
 }

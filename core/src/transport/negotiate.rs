@@ -24,6 +24,9 @@ pub struct Negotiated {
     pub kex: KexAlgorithm,
     /// Host key signature algorithm.
     pub host_key: SignatureAlgorithm,
+    /// True when the server presents its host key in an OpenSSH certificate: the
+    /// negotiated name is `host_key`'s `-cert-v01@openssh.com` form.
+    pub host_certificate: bool,
     /// Cipher, client to server.
     pub cipher_c2s: CipherAlgorithm,
     /// Cipher, server to client.
@@ -38,10 +41,32 @@ pub struct Negotiated {
     pub compression_s2c: CompressionAlgorithm,
 }
 
+impl Negotiated {
+    /// The negotiated host key algorithm's name, e.g. `ssh-ed25519` or
+    /// `ssh-ed25519-cert-v01@openssh.com`.
+    pub fn host_key_name(&self) -> &'static str {
+        if self.host_certificate {
+            self.host_key.certificate_name()
+        } else {
+            self.host_key.name()
+        }
+    }
+}
+
+/// The signature algorithm a host key algorithm name stands for, and whether it is a
+/// certificate form.
+fn host_key_from_name(name: &str) -> Option<(SignatureAlgorithm, bool)> {
+    match SignatureAlgorithm::from_certificate_name(name) {
+        Some(algorithm) => Some((algorithm, true)),
+        None => SignatureAlgorithm::from_name(name).map(|algorithm| (algorithm, false)),
+    }
+}
+
 /// Builds our KEXINIT. `markers` are the pseudo-algorithms appended to the kex list
 /// (ext-info and strict-kex), sent only in the first exchange.
 pub(crate) fn our_kexinit(
     algorithms: &Algorithms,
+    host_certificate_algorithms: &[SignatureAlgorithm],
     host_key_algorithms: &[SignatureAlgorithm],
     markers: &[&str],
     rng: &mut dyn SecureRandom,
@@ -57,7 +82,13 @@ pub(crate) fn our_kexinit(
     KexInit {
         cookie,
         kex,
-        host_key: names(host_key_algorithms.iter().map(|a| a.name()).collect()),
+        host_key: names(
+            host_certificate_algorithms
+                .iter()
+                .map(|a| a.certificate_name())
+                .chain(host_key_algorithms.iter().map(|a| a.name()))
+                .collect(),
+        ),
         cipher_c2s: ciphers.clone(),
         cipher_s2c: ciphers,
         mac_c2s: macs.clone(),
@@ -100,11 +131,11 @@ pub(crate) fn negotiate(
             &server.kex,
             KexAlgorithm::from_name,
         )?;
-        let host_key = choose(
+        let (host_key, host_certificate) = choose(
             AlgorithmKind::HostKey,
             &client.host_key,
             &server.host_key,
-            SignatureAlgorithm::from_name,
+            host_key_from_name,
         )?;
         let cipher_c2s = choose(
             AlgorithmKind::CipherClientToServer,
@@ -154,6 +185,7 @@ pub(crate) fn negotiate(
         Ok(Negotiated {
             kex,
             host_key,
+            host_certificate,
             cipher_c2s,
             cipher_s2c,
             mac_c2s,
@@ -194,7 +226,7 @@ fn lists_of(kind: AlgorithmKind, client: &KexInit, server: &KexInit) -> (String,
 pub(crate) fn wrong_guess(peer: &KexInit, negotiated: &Negotiated) -> bool {
     peer.first_kex_packet_follows
         && (peer.kex.first().map(String::as_str) != Some(negotiated.kex.name())
-            || peer.host_key.first().map(String::as_str) != Some(negotiated.host_key.name()))
+            || peer.host_key.first().map(String::as_str) != Some(negotiated.host_key_name()))
 }
 
 #[cfg(test)]
@@ -205,6 +237,7 @@ mod tests {
     fn init(algorithms: &Algorithms, markers: &[&str]) -> KexInit {
         our_kexinit(
             algorithms,
+            &algorithms.host_certificate,
             &algorithms.host_key,
             markers,
             &mut SeededRandom::new(1),
@@ -274,5 +307,39 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_host_certificate_is_chosen_when_both_offer_it() {
+        let client = Algorithms::default();
+        let server = Algorithms {
+            host_certificate: vec![SignatureAlgorithm::EcdsaP256],
+            ..Algorithms::default()
+        };
+        let n = negotiate(&init(&client, &[]), &init(&server, &[]), true).unwrap();
+        assert_eq!(n.host_key, SignatureAlgorithm::EcdsaP256);
+        assert!(n.host_certificate);
+        assert_eq!(
+            n.host_key_name(),
+            "ecdsa-sha2-nistp256-cert-v01@openssh.com"
+        );
+    }
+
+    #[test]
+    fn a_client_without_certificate_algorithms_gets_the_plain_key() {
+        let client = Algorithms {
+            host_certificate: vec![],
+            ..Algorithms::default()
+        };
+        let server = Algorithms {
+            host_certificate: vec![SignatureAlgorithm::Ed25519],
+            ..Algorithms::default()
+        };
+        let c = init(&client, &[]);
+        assert!(c.host_key.iter().all(|name| !name.contains("-cert-")));
+        let n = negotiate(&c, &init(&server, &[]), true).unwrap();
+        assert_eq!(n.host_key, SignatureAlgorithm::Ed25519);
+        assert!(!n.host_certificate);
+        assert_eq!(n.host_key_name(), "ssh-ed25519");
     }
 }

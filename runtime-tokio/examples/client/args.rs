@@ -18,7 +18,8 @@ use sansh_tokio::core::keys::SignatureAlgorithm;
 
 use crate::forward_args::{Forwards, forward_option};
 use crate::option_values::{
-    algorithm_list, expand_tilde, file_list, parse_methods, seconds, split_option, yes_no,
+    HostKeyAlgorithm, algorithm_list, expand_tilde, file_list, parse_methods, seconds,
+    split_option, yes_no,
 };
 
 /// `client [options] [user@]host [command...]`: an OpenSSH-style client on sansh.
@@ -149,7 +150,7 @@ pub(crate) struct Options {
     /// `IdentityAgent`: `None` for none, else the socket (default `SSH_AUTH_SOCK`).
     pub(crate) identity_agent: Option<PathBuf>,
     pub(crate) kex: Vec<KexAlgorithm>,
-    pub(crate) host_key_algorithms: Vec<SignatureAlgorithm>,
+    pub(crate) host_key_algorithms: Vec<HostKeyAlgorithm>,
     /// Whether `HostKeyAlgorithms` was given (else the order follows known_hosts).
     pub(crate) host_key_algorithms_given: bool,
     pub(crate) ciphers: Vec<CipherAlgorithm>,
@@ -313,9 +314,9 @@ impl Options {
             host_key_algorithms: algorithm_list(
                 "HostKeyAlgorithms",
                 set.host_key_algorithms.as_deref(),
-                SignatureAlgorithm::DEFAULT_HOST_KEY,
-                SignatureAlgorithm::ALL,
-                SignatureAlgorithm::name,
+                &HostKeyAlgorithm::both_forms(SignatureAlgorithm::DEFAULT_HOST_KEY),
+                &HostKeyAlgorithm::both_forms(SignatureAlgorithm::ALL),
+                HostKeyAlgorithm::name,
             )?,
             host_key_algorithms_given: set.host_key_algorithms.is_some(),
             ciphers: algorithm_list(
@@ -661,6 +662,23 @@ mod tests {
         );
         let o = options(&["-o", "Ciphers=^aes256-ctr", "h"]);
         assert_eq!(o.ciphers.first(), Some(&CipherAlgorithm::Aes256Ctr));
+    }
+
+    #[test]
+    fn host_key_algorithms_take_certificate_forms() {
+        let names =
+            |o: &Options| -> Vec<&str> { o.host_key_algorithms.iter().map(|a| a.name()).collect() };
+        let o = options(&["h"]);
+        assert_eq!(names(&o).first(), Some(&"ssh-ed25519-cert-v01@openssh.com"));
+        assert!(names(&o).contains(&"ssh-ed25519"));
+        let o = options(&["-o", "HostKeyAlgorithms=-*-cert-v01@openssh.com", "h"]);
+        assert!(names(&o).iter().all(|n| !n.contains("-cert-")));
+        let o = options(&[
+            "-o",
+            "HostKeyAlgorithms=rsa-sha2-512-cert-v01@openssh.com",
+            "h",
+        ]);
+        assert_eq!(names(&o), ["rsa-sha2-512-cert-v01@openssh.com"]);
     }
 
     #[test]

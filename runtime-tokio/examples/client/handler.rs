@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use sansh_tokio::ClientHandler;
 use sansh_tokio::core::auth::{KeyboardInteractivePrompt, Zeroizing};
-use sansh_tokio::core::keys::PublicKey;
+use sansh_tokio::core::keys::{Certificate, PublicKey};
 
 use crate::args::LogLevel;
 use crate::known_hosts::{HostKeyCheck, Verdict};
@@ -47,6 +47,21 @@ impl Handler {
         *self.verdict.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Runs the known_hosts check `verify` off the executor threads and keeps its
+    /// verdict; true unless it refused the host.
+    async fn judge_host(
+        &self,
+        verify: impl FnOnce(&HostKeyCheck, &Prompter) -> Verdict + Send + 'static,
+    ) -> bool {
+        let check = self.check.clone();
+        let verdict = self
+            .blocking(move |prompter| Some(verify(&check, &prompter)))
+            .await
+            .unwrap_or(Verdict::Refused);
+        *self.verdict.lock().unwrap_or_else(PoisonError::into_inner) = Some(verdict);
+        verdict != Verdict::Refused
+    }
+
     /// Runs a blocking question off the executor threads; `None` if it could not run.
     async fn blocking<T: Send + 'static>(
         &self,
@@ -62,14 +77,15 @@ impl Handler {
 
 impl ClientHandler for Handler {
     async fn check_server_key(&self, key: &PublicKey) -> bool {
-        let check = self.check.clone();
         let key = key.clone();
-        let verdict = self
-            .blocking(move |prompter| Some(check.verify(&key, &prompter)))
+        self.judge_host(move |check, prompter| check.verify(&key, prompter))
             .await
-            .unwrap_or(Verdict::Refused);
-        *self.verdict.lock().unwrap_or_else(PoisonError::into_inner) = Some(verdict);
-        verdict != Verdict::Refused
+    }
+
+    async fn check_server_certificate(&self, certificate: &Certificate) -> bool {
+        let certificate = certificate.clone();
+        self.judge_host(move |check, prompter| check.verify_certificate(&certificate, prompter))
+            .await
     }
 
     async fn password(&self, _user: &str) -> Option<Zeroizing<String>> {

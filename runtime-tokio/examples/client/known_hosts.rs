@@ -1,19 +1,22 @@
 //! The server's host key against the known_hosts files, as ssh checks it: the user
 //! files (`UserKnownHostsFile`, the first is where new keys go) and the global ones
 //! (`GlobalKnownHostsFile`), hashed names and `[host]:port` names, `@revoked` keys,
-//! and `StrictHostKeyChecking` deciding about unknown and changed keys.
-//!
-//! The engine presents plain host keys only (no host certificates), so the
-//! `@cert-authority` lines never vouch for a key here.
+//! and `StrictHostKeyChecking` deciding about unknown and changed keys. A host
+//! certificate is trusted when a `@cert-authority` line for the host names its CA
+//! and it is valid for the host; otherwise its key is judged as a plain key, as ssh
+//! does.
 
 use std::fs;
 use std::io::{self, Write};
 use std::os::unix::fs::DirBuilderExt as _;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use sansh_tokio::core::crypto::SystemRandom;
-use sansh_tokio::core::keys::{KeyType, PublicKey};
-use sansh_tokio::core::known_hosts::{HostKeyStatus, KeyOnRecord, KnownHosts, host_port_name};
+use sansh_tokio::core::keys::{Certificate, KeyType, PublicKey};
+use sansh_tokio::core::known_hosts::{
+    CertificateLookup, HostKeyStatus, KeyOnRecord, KnownHosts, Marker, host_port_name,
+};
 
 use crate::args::{LogLevel, Options, StrictHostKeyChecking};
 use crate::prompt::{Prompter, Question};
@@ -94,15 +97,54 @@ impl HostKeyCheck {
         types
     }
 
-    /// Judges `key`, asking the user or recording it as the policy says. Blocks (file
-    /// reads, prompts).
-    pub(crate) fn verify(&self, key: &PublicKey, prompter: &Prompter) -> Verdict {
-        let files: Vec<(PathBuf, KnownHosts)> = self
-            .user_files
+    /// Whether a `@cert-authority` line of the known_hosts files covers the host:
+    /// then ssh prefers host certificates.
+    pub(crate) fn has_authority(&self) -> bool {
+        self.user_files
+            .iter()
+            .chain(&self.global_files)
+            .any(|path| {
+                KnownHosts::parse(&read_or_empty(path))
+                    .find(&self.host, self.port)
+                    .any(|entry| entry.marker() == Some(Marker::CertAuthority))
+            })
+    }
+
+    fn read_files(&self) -> Vec<(PathBuf, KnownHosts)> {
+        self.user_files
             .iter()
             .chain(&self.global_files)
             .map(|path| (path.clone(), KnownHosts::parse(&read_or_empty(path))))
+            .collect()
+    }
+
+    /// Judges a host certificate: trusted when an authority on record vouches for it,
+    /// else (after saying why a vouched-for one was refused) its key as a plain key.
+    pub(crate) fn verify_certificate(
+        &self,
+        certificate: &Certificate,
+        prompter: &Prompter,
+    ) -> Verdict {
+        let now = SystemTime::now();
+        let lookups: Vec<CertificateLookup> = self
+            .read_files()
+            .iter()
+            .map(|(_, known)| known.check_certificate(&self.host, self.port, certificate, now))
             .collect();
+        let key = certificate.key();
+        if let Some(verdict) = self.settled(key, lookups.iter().map(|l| &l.status)) {
+            return verdict;
+        }
+        for reason in lookups.iter().filter_map(|l| l.rejection.as_ref()) {
+            eprintln!("Certificate invalid: {reason}");
+        }
+        self.verify(key, prompter)
+    }
+
+    /// Judges `key`, asking the user or recording it as the policy says. Blocks (file
+    /// reads, prompts).
+    pub(crate) fn verify(&self, key: &PublicKey, prompter: &Prompter) -> Verdict {
+        let files = self.read_files();
         let found: Vec<Found<'_>> = files
             .iter()
             .map(|(path, known)| Found {
@@ -110,24 +152,8 @@ impl HostKeyCheck {
                 status: known.check(&self.host, self.port, key),
             })
             .collect();
-        let label = key_label(key.key_type());
-        if found
-            .iter()
-            .any(|f| matches!(f.status, HostKeyStatus::Revoked { .. }))
-        {
-            eprint!(
-                "{BANNER_LINE}\n@       WARNING: REVOKED HOST KEY DETECTED!               @\n\
-                 {BANNER_LINE}\nThe {label} host key for {} is marked as revoked.\n\
-                 This could mean that a stolen key is being used to\nimpersonate this host.\n",
-                self.name()
-            );
-            return self.refused();
-        }
-        if found
-            .iter()
-            .any(|f| matches!(f.status, HostKeyStatus::Trusted { .. }))
-        {
-            return Verdict::Trusted;
+        if let Some(verdict) = self.settled(key, found.iter().map(|f| &f.status)) {
+            return verdict;
         }
         let changed = found.iter().find_map(|f| match &f.status {
             HostKeyStatus::Changed { keys_on_record } => {
@@ -139,6 +165,37 @@ impl HostKeyCheck {
             Some((path, on_record)) => self.changed(key, path, &on_record),
             None => self.unknown(key, prompter),
         }
+    }
+
+    /// The verdict when a file already settles it: revoked anywhere refuses, else
+    /// trusted anywhere trusts; `None` leaves the key to the policy.
+    fn settled<'a>(
+        &self,
+        key: &PublicKey,
+        statuses: impl Iterator<Item = &'a HostKeyStatus> + Clone,
+    ) -> Option<Verdict> {
+        if statuses
+            .clone()
+            .any(|s| matches!(s, HostKeyStatus::Revoked { .. }))
+        {
+            return Some(self.revoked(key));
+        }
+        statuses
+            .into_iter()
+            .any(|s| matches!(s, HostKeyStatus::Trusted { .. }))
+            .then_some(Verdict::Trusted)
+    }
+
+    /// Prints ssh's warning about a revoked key, and refuses.
+    fn revoked(&self, key: &PublicKey) -> Verdict {
+        let label = key_label(key.key_type());
+        eprint!(
+            "{BANNER_LINE}\n@       WARNING: REVOKED HOST KEY DETECTED!               @\n\
+             {BANNER_LINE}\nThe {label} host key for {} is marked as revoked.\n\
+             This could mean that a stolen key is being used to\nimpersonate this host.\n",
+            self.name()
+        );
+        self.refused()
     }
 
     /// Prints ssh's warning about a changed key; only `StrictHostKeyChecking=no`

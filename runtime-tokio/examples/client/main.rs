@@ -142,13 +142,18 @@ async fn establish(options: &Options, via: Option<&Connection>) -> Result<Connec
     let check = HostKeyCheck::new(options);
     let mut config = client_config(options);
     if !options.host_key_algorithms_given {
-        // As ssh does: the algorithms of keys already on record for the host first.
+        // As ssh does: the algorithms of keys already on record for the host first,
+        // and certificates only of those types unless an authority is on record.
         let known = check.known_key_types();
-        config
-            .transport
-            .algorithms
+        let algorithms = &mut config.transport.algorithms;
+        algorithms
             .host_key
             .sort_by_key(|algorithm| !known.contains(&algorithm.key_type()));
+        if !known.is_empty() && !check.has_authority() {
+            algorithms
+                .host_certificate
+                .retain(|algorithm| known.contains(&algorithm.key_type()));
+        }
     }
     let handler = Handler::new(check, prompter, account, options.log_level);
     let timeout = options.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
@@ -253,7 +258,7 @@ fn log_algorithms(conn: &Connection) {
     eprintln!("debug1: kex: algorithm: {}", negotiated.kex.name());
     eprintln!(
         "debug1: kex: host key algorithm: {}",
-        negotiated.host_key.name()
+        negotiated.host_key_name()
     );
     eprintln!(
         "debug1: kex: server->client cipher: {} MAC: {} compression: {}",
@@ -274,7 +279,16 @@ fn client_config(options: &Options) -> ClientConfig {
     let mut config = ClientConfig::default();
     let algorithms = &mut config.transport.algorithms;
     algorithms.kex = options.kex.clone();
-    algorithms.host_key = options.host_key_algorithms.clone();
+    let forms = |certificate: bool| {
+        options
+            .host_key_algorithms
+            .iter()
+            .filter(move |a| a.certificate == certificate)
+            .map(|a| a.signature)
+            .collect()
+    };
+    algorithms.host_certificate = forms(true);
+    algorithms.host_key = forms(false);
     algorithms.ciphers = options.ciphers.clone();
     algorithms.macs = options.macs.clone();
     if options.compression {

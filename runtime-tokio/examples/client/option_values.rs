@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use sansh_tokio::core::auth::AuthMethod;
 use sansh_tokio::core::host_pattern::glob_matches;
+use sansh_tokio::core::keys::SignatureAlgorithm;
 
 /// `Name=Value`, `Name Value` or `Name = Value`.
 pub(crate) fn split_option(option: &str) -> Option<(&str, &str)> {
@@ -60,6 +61,35 @@ pub(crate) fn parse_methods(list: &str) -> Result<Vec<AuthMethod>, String> {
                 .ok_or_else(|| format!("command-line: unknown authentication method {name:?}"))
         })
         .collect()
+}
+
+/// A `HostKeyAlgorithms` entry: a signature algorithm in its plain or its
+/// certificate (`-cert-v01@openssh.com`) form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct HostKeyAlgorithm {
+    pub(crate) signature: SignatureAlgorithm,
+    pub(crate) certificate: bool,
+}
+
+impl HostKeyAlgorithm {
+    pub(crate) fn name(self) -> &'static str {
+        if self.certificate {
+            self.signature.certificate_name()
+        } else {
+            self.signature.name()
+        }
+    }
+
+    /// Both forms of `algorithms`, certificates first, as ssh orders them.
+    pub(crate) fn both_forms(algorithms: &[SignatureAlgorithm]) -> Vec<Self> {
+        let form = |certificate| {
+            algorithms.iter().map(move |&signature| Self {
+                signature,
+                certificate,
+            })
+        };
+        form(true).chain(form(false)).collect()
+    }
 }
 
 /// An ssh algorithm list: a plain list replaces the default; `+list` appends to it,

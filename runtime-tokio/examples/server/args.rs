@@ -35,6 +35,8 @@ pub(crate) struct Args {
     pub(crate) listen: String,
     /// `--host-key FILE`, in order; empty: an ephemeral Ed25519 key.
     pub(crate) host_keys: Vec<PathBuf>,
+    /// `--host-certificate FILE`, in order: certificates of host keys.
+    pub(crate) host_certificates: Vec<PathBuf>,
     /// `--authorized-keys FILE`; `None`: `~/.ssh/authorized_keys` when present.
     pub(crate) authorized_keys: Option<PathBuf>,
     /// `--password USER:PASS`, in order; empty: a one-time password for the user.
@@ -71,6 +73,14 @@ fn command() -> Command {
                 .action(ArgAction::Append)
                 .value_parser(clap::value_parser!(PathBuf))
                 .help("Private host key file, repeatable (default: a new Ed25519 key)"),
+        )
+        .arg(
+            Arg::new("host-certificate")
+                .long("host-certificate")
+                .value_name("FILE")
+                .action(ArgAction::Append)
+                .value_parser(clap::value_parser!(PathBuf))
+                .help("OpenSSH host certificate of a host key (ssh-keygen -s CA -h), repeatable"),
         )
         .arg(
             Arg::new("authorized-keys")
@@ -160,6 +170,10 @@ impl Args {
                 .unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
             host_keys: matches
                 .remove_many::<PathBuf>("host-key")
+                .map(Iterator::collect)
+                .unwrap_or_default(),
+            host_certificates: matches
+                .remove_many::<PathBuf>("host-certificate")
                 .map(Iterator::collect)
                 .unwrap_or_default(),
             authorized_keys: matches.remove_one::<PathBuf>("authorized-keys"),

@@ -1,9 +1,10 @@
-//! Host keys: read from private key files, or one Ed25519 key made for this run.
+//! Host keys: read from private key files, or one Ed25519 key made for this run;
+//! and host certificates of them.
 
 use std::path::PathBuf;
 
 use sansh_tokio::core::crypto::SystemRandom;
-use sansh_tokio::core::keys::{KeyType, PrivateKey};
+use sansh_tokio::core::keys::{CertType, Certificate, KeyType, PrivateKey};
 
 /// Reads each file as a private key in any format `PrivateKey::from_pem` knows
 /// (OpenSSH, PKCS#8, PKCS#1, SEC1), unencrypted: a server cannot ask for a
@@ -34,6 +35,45 @@ pub(crate) fn describe(keys: &[PrivateKey]) -> Vec<String> {
                 "host key {} {}",
                 public.key_type().name(),
                 public.fingerprint_sha256()
+            )
+        })
+        .collect()
+}
+
+/// Reads each file as an OpenSSH host certificate (`ssh-keygen -s CA -h`) of one of
+/// `keys`, as sshd's `HostCertificate` takes them.
+pub(crate) fn load_certificates(
+    files: &[PathBuf],
+    keys: &[PrivateKey],
+) -> Result<Vec<Certificate>, String> {
+    files
+        .iter()
+        .map(|path| {
+            let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+            let text = std::fs::read_to_string(path).map_err(|e| fail(&e))?;
+            let (certificate, _comment) =
+                Certificate::from_openssh(text.trim()).map_err(|e| fail(&e))?;
+            if certificate.cert_type() != CertType::Host {
+                return Err(fail(&"a user certificate, not a host certificate"));
+            }
+            if !keys.iter().any(|k| k.public_key() == *certificate.key()) {
+                return Err(fail(&"certifies none of the host keys"));
+            }
+            Ok(certificate)
+        })
+        .collect()
+}
+
+/// One line per certificate: its type, key id and principals.
+pub(crate) fn describe_certificates(certificates: &[Certificate]) -> Vec<String> {
+    certificates
+        .iter()
+        .map(|certificate| {
+            format!(
+                "host certificate {} id {:?} for {}",
+                certificate.type_name(),
+                certificate.key_id(),
+                certificate.principals().join(",")
             )
         })
         .collect()

@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! cargo run --release -p sansh-tokio --example server -- [--listen ADDR]
-//!     [--host-key FILE]... [--authorized-keys FILE] [--password USER:PASS]...
+//!     [--host-key FILE]... [--host-certificate FILE]... [--authorized-keys FILE]
+//!     [--password USER:PASS]...
 //!     [--kex LIST] [--ciphers LIST] [--macs LIST] [--sftp-root DIR]
 //!     [--allow-forwarding]
 //! ```
@@ -44,7 +45,7 @@
 //! | module | what it does |
 //! |---|---|
 //! | `args` | the command line (clap) |
-//! | `host_keys` | host key files, or a fresh Ed25519 key |
+//! | `host_keys` | host key files, or a fresh Ed25519 key; host certificates |
 //! | `auth` | the `ServerHandler`: authorized_keys and passwords |
 //! | `account` | the user sessions run as |
 //! | `process` | spawning the command or shell, env, signals, exit reports |
@@ -127,6 +128,7 @@ fn say(line: &str) {
 async fn run(mut args: Args) -> Result<(), String> {
     let account = Account::current();
     let host_keys = host_keys::load(&args.host_keys)?;
+    let host_certificates = host_keys::load_certificates(&args.host_certificates, &host_keys)?;
     if args.passwords.is_empty() {
         let password = auth::one_time_password();
         say(&format!(
@@ -146,6 +148,7 @@ async fn run(mut args: Args) -> Result<(), String> {
     )?;
     for line in host_keys::describe(&host_keys)
         .into_iter()
+        .chain(host_keys::describe_certificates(&host_certificates))
         .chain(credentials.describe())
     {
         say(&line);
@@ -162,7 +165,8 @@ async fn run(mut args: Args) -> Result<(), String> {
     if args.allow_forwarding {
         say("forwarding allowed");
     }
-    let config = server_config(&args, host_keys, &credentials);
+    let mut config = server_config(&args, host_keys, &credentials);
+    config.host_certificates = host_certificates;
     let listener = TcpListener::bind(&args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
