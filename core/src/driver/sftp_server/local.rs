@@ -1,6 +1,6 @@
 //! [`LocalFs`]: a local directory served over SFTP as `/`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::Write;
 use std::os::fd::OwnedFd;
@@ -22,10 +22,50 @@ use crate::sftp::{
 const READDIR_BATCH: usize = 100;
 /// Bytes moved per step of `copy-data`.
 const COPY_CHUNK: usize = 256 * 1024;
-/// The buffer READ data is cut from. Replies are sent and dropped within a batch of
-/// [`serve_sftp`](super::serve_sftp) (at most 4 MiB of reads), after which the whole
-/// buffer is reused: no allocation, and no fresh pages to fault in, per READ.
+/// The size of each buffer READ data is cut from: a batch of
+/// [`serve_sftp`](super::serve_sftp) reads at most 4 MiB.
 const READ_ARENA: usize = 4 * 1024 * 1024;
+/// Filled read buffers kept for reuse: with the one being filled, room for 16 MiB of
+/// replies in flight and a batch being read. Released when no file is open.
+const READ_ARENAS: usize = 5;
+
+/// The buffers READ data is cut from. A filled buffer is taken back whole once every
+/// reply cut from it is gone (written out), so a transfer allocates no memory, and
+/// faults in and clears no fresh pages, per READ; a client keeping many large reads
+/// in flight (OpenSSH's sftp and ours: 64 of 255 KiB) needs several buffers.
+#[derive(Default)]
+struct ReadArenas {
+    current: Option<BytesMut>,
+    /// Filled buffers, oldest first, waiting for their replies to go.
+    filled: VecDeque<BytesMut>,
+}
+
+impl ReadArenas {
+    /// The buffer to read `len` bytes into: the current one while it has room, else
+    /// a filled one whose replies are gone, else a new one.
+    fn with_room(&mut self, len: usize) -> &mut BytesMut {
+        let wanted = READ_ARENA.max(len);
+        let full = match self.current.take() {
+            Some(current) if current.capacity() >= len => current,
+            previous => {
+                let reclaimed = self
+                    .filled
+                    .iter_mut()
+                    .position(|buffer| buffer.try_reclaim(wanted))
+                    .and_then(|i| self.filled.remove(i));
+                if let Some(previous) = previous {
+                    if self.filled.len() >= READ_ARENAS {
+                        // Forgotten here; its memory goes with its last reply.
+                        self.filled.pop_front();
+                    }
+                    self.filled.push_back(previous);
+                }
+                reclaimed.unwrap_or_else(|| BytesMut::with_capacity(wanted))
+            }
+        };
+        self.current.insert(full)
+    }
+}
 
 enum Open {
     File { file: File, append: bool },
@@ -56,7 +96,7 @@ pub struct LocalFs {
     next_handle: u64,
     names: IdNames,
     own_name: Option<String>,
-    read_arena: BytesMut,
+    read_arenas: ReadArenas,
 }
 
 impl std::fmt::Debug for LocalFs {
@@ -87,7 +127,7 @@ impl LocalFs {
             next_handle: 0,
             names,
             own_name,
-            read_arena: BytesMut::new(),
+            read_arenas: ReadArenas::default(),
         })
     }
 
@@ -385,7 +425,17 @@ impl Backend for LocalFs {
 
     fn close(&mut self, handle: &Handle) -> Result<(), SftpError> {
         match self.handles.remove(handle) {
-            Some(_) => Ok(()),
+            Some(_) => {
+                if !self
+                    .handles
+                    .values()
+                    .any(|h| matches!(h, Open::File { .. }))
+                {
+                    // An idle session holds no read buffers.
+                    self.read_arenas = ReadArenas::default();
+                }
+                Ok(())
+            }
             None => Err(SftpError::failure("Invalid handle")),
         }
     }
@@ -396,11 +446,7 @@ impl Backend for LocalFs {
             Some(Open::File { file, .. }) => file,
             _ => return Err(SftpError::failure("Invalid handle")),
         };
-        let arena = &mut self.read_arena;
-        if arena.capacity() < len {
-            // Reclaims the whole buffer once every reply cut from it was dropped.
-            arena.reserve(READ_ARENA.max(len));
-        }
+        let arena = self.read_arenas.with_room(len);
         arena.resize(len, 0);
         let filled = read_into(file, offset, arena)?;
         arena.truncate(filled);
@@ -619,5 +665,48 @@ impl Backend for LocalFs {
             .iter()
             .map(|&g| self.names.group(g).unwrap_or_default().to_owned());
         Ok((users.collect(), groups.collect()))
+    }
+}
+
+#[cfg(test)]
+mod read_arena_tests {
+    use super::*;
+
+    /// Cuts `len` bytes from the arenas, as `read` does.
+    fn cut(arenas: &mut ReadArenas, len: usize) -> Bytes {
+        let arena = arenas.with_room(len);
+        arena.resize(len, 7);
+        arena.split().freeze()
+    }
+
+    #[test]
+    fn a_filled_buffer_is_reused_once_its_replies_are_gone() {
+        let mut arenas = ReadArenas::default();
+        let first = cut(&mut arenas, READ_ARENA);
+        let start = first.as_ptr();
+        drop(first);
+        // The buffer is full: the next read takes another, the first waits.
+        let second = cut(&mut arenas, 1024);
+        assert_ne!(second.as_ptr(), start);
+        // Once that one is full too, the first (its reply gone) comes back whole.
+        drop(cut(&mut arenas, READ_ARENA - 1024));
+        let third = cut(&mut arenas, 1024);
+        assert_eq!(third.as_ptr(), start, "reclaimed, not allocated");
+        drop(second);
+    }
+
+    #[test]
+    fn a_buffer_with_a_reply_still_out_is_not_reused_and_at_most_a_few_are_kept() {
+        let mut arenas = ReadArenas::default();
+        let held: Vec<Bytes> = (0..READ_ARENAS + 3)
+            .map(|_| cut(&mut arenas, READ_ARENA))
+            .collect();
+        let fresh = cut(&mut arenas, 1024);
+        assert!(held.iter().all(|reply| reply.as_ptr() != fresh.as_ptr()));
+        assert!(
+            held.iter().all(|reply| reply.iter().all(|&b| b == 7)),
+            "untouched"
+        );
+        assert!(arenas.filled.len() <= READ_ARENAS);
     }
 }
