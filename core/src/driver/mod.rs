@@ -287,6 +287,7 @@ pub mod sftp;
 pub mod sftp_server;
 mod state;
 mod stream;
+mod task;
 
 /// The channel and request types the driver's API speaks, from [`crate::channel`].
 pub use crate::channel::{

@@ -18,7 +18,11 @@
 //! [`TransferOptions::max_requests`] requests of the server's largest read or write
 //! length in flight (`limits@openssh.com`: 255 KiB with OpenSSH), and do local file
 //! I/O in large chunks on the runtime's blocking hook
-//! ([`Runtime::spawn_blocking`](super::Runtime::spawn_blocking)). `copy` uses the
+//! ([`Runtime::spawn_blocking`](super::Runtime::spawn_blocking)). Each file's
+//! transfer runs as a task of the runtime, which the returned future awaits (and
+//! stops when dropped): its loop wakes on every reply, which costs least on the
+//! executor's workers, where the session's task runs, even when the caller awaits
+//! from a thread of its own (`#[tokio::main]` runs `main` on one). `copy` uses the
 //! server's `copy-data` extension when it has it.
 //!
 //! ```no_run

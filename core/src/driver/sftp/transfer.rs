@@ -10,6 +10,7 @@
 
 use std::collections::VecDeque;
 use std::fs::File;
+use std::future::Future;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
@@ -21,6 +22,7 @@ use bytes::Bytes;
 use super::client::{SftpClient, expect_handle, expect_ok, unexpected};
 use super::error::SftpClientError;
 use super::shared::{Pending, Shared};
+use crate::driver::task::spawn_joined;
 use crate::driver::{Unblock, unblock};
 use crate::sftp::{Extension, FileAttributes, Handle, OpenFlags, Reply, Request};
 
@@ -305,8 +307,35 @@ impl SftpClient {
         expect_ok(self.request(Request::Close { handle }).await?)
     }
 
+    /// Runs one file's transfer as a task of the session's runtime: its loop, which
+    /// wakes on every reply, then runs on the executor's workers next to the
+    /// session's own task, however the caller awaits it.
+    async fn on_runtime(
+        &self,
+        transfer: impl Future<Output = Result<(), SftpClientError>> + Send + 'static,
+    ) -> Result<(), SftpClientError> {
+        spawn_joined(&*self.runtime(), transfer)
+            .await
+            .unwrap_or_else(|| {
+                Err(SftpClientError::Transfer(
+                    "the transfer's task ended unfinished (the runtime shut down?)".into(),
+                ))
+            })
+    }
+
     /// Downloads one remote regular file to `local`.
     pub(crate) async fn get_file(
+        &self,
+        remote: Vec<u8>,
+        local: PathBuf,
+        options: &TransferOptions,
+    ) -> Result<(), SftpClientError> {
+        let (client, options) = (self.clone(), options.clone());
+        self.on_runtime(async move { client.get_file_here(remote, local, &options).await })
+            .await
+    }
+
+    async fn get_file_here(
         &self,
         remote: Vec<u8>,
         local: PathBuf,
@@ -412,6 +441,17 @@ impl SftpClient {
 
     /// Uploads one local regular file to `remote`.
     pub(crate) async fn put_file(
+        &self,
+        local: PathBuf,
+        remote: Vec<u8>,
+        options: &TransferOptions,
+    ) -> Result<(), SftpClientError> {
+        let (client, options) = (self.clone(), options.clone());
+        self.on_runtime(async move { client.put_file_here(local, remote, &options).await })
+            .await
+    }
+
+    async fn put_file_here(
         &self,
         local: PathBuf,
         remote: Vec<u8>,
