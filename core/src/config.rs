@@ -19,7 +19,8 @@ pub struct Algorithms {
     pub host_key: Vec<SignatureAlgorithm>,
     /// Host certificate algorithms (`ssh-ed25519-cert-v01@openssh.com`, ...; PROTOCOL.certkeys),
     /// named by the signature algorithm of the certified key. Offered before the plain
-    /// [`host_key`](Self::host_key) algorithms, as OpenSSH does: a client accepts a
+    /// [`host_key`](Self::host_key) algorithms, as OpenSSH does, and only for algorithms
+    /// also in that list (narrowing it narrows these too): a client accepts a
     /// certificate in place of a plain key; a server offers those its
     /// [`host_certificates`](ServerConfig::host_certificates) can sign with. Empty: never.
     pub host_certificate: Vec<SignatureAlgorithm>,

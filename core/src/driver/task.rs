@@ -6,6 +6,7 @@
 //! `#[tokio::main]` runs `main`) would otherwise take every wake-up across threads.
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
@@ -14,8 +15,8 @@ use super::Runtime;
 
 /// What the task and its [`Joined`] share.
 struct State<T> {
-    /// The task's value, until the caller takes it.
-    value: Option<T>,
+    /// The task's value (or the panic it ended with), until the caller takes it.
+    value: Option<std::thread::Result<T>>,
     /// The task will not run again: it finished, or was dropped unfinished.
     ended: bool,
     /// The caller waiting for the value.
@@ -33,8 +34,9 @@ fn lock<T>(shared: &Shared<T>) -> MutexGuard<'_, State<T>> {
 }
 
 /// Runs `work` as a task of `runtime`; the returned future resolves to its value,
-/// or to `None` when the task was dropped unfinished (the runtime shutting down, a
-/// panic in `work`). Dropping the returned future stops the task, dropping `work`.
+/// or to `None` when the task was dropped unfinished (the runtime shutting down). A
+/// panic in `work` is resumed in the caller. Dropping the returned future stops the
+/// task, dropping `work`.
 pub(crate) fn spawn_joined<T, F>(runtime: &dyn Runtime, work: F) -> Joined<T>
 where
     T: Send + 'static,
@@ -75,8 +77,11 @@ impl<T> Future for Task<T> {
                 _ => state.task = Some(cx.waker().clone()),
             }
         }
-        let Poll::Ready(value) = this.work.as_mut().poll(cx) else {
-            return Poll::Pending;
+        let work = &mut this.work;
+        let value = match std::panic::catch_unwind(AssertUnwindSafe(|| work.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(value)) => Ok(value),
+            Err(panic) => Err(panic),
         };
         let waiter = {
             let mut state = lock(&this.shared);
@@ -115,8 +120,13 @@ impl<T> Future for Joined<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let mut state = lock(&self.shared);
-        if let Some(value) = state.value.take() {
-            return Poll::Ready(Some(value));
+        match state.value.take() {
+            Some(Ok(value)) => return Poll::Ready(Some(value)),
+            Some(Err(panic)) => {
+                drop(state);
+                std::panic::resume_unwind(panic)
+            }
+            None => {}
         }
         if state.ended {
             return Poll::Ready(None);
@@ -232,6 +242,17 @@ mod tests {
         drop(joined);
         assert_eq!(runtime.run(), 0, "stopped");
         assert!(dropped.load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn a_panic_in_the_work_reaches_the_caller() {
+        let runtime = Manual::default();
+        let mut joined = spawn_joined(&runtime, async { panic!("in the work") });
+        assert_eq!(runtime.run(), 0, "the task ends");
+        let flag = Arc::new(Flag(AtomicBool::new(false)));
+        let caught = std::panic::catch_unwind(AssertUnwindSafe(|| poll(&mut joined, &flag)));
+        let panic = caught.expect_err("resumed in the caller");
+        assert_eq!(panic.downcast_ref::<&str>(), Some(&"in the work"));
     }
 
     #[test]

@@ -118,6 +118,21 @@ fn a_client_without_certificate_algorithms_is_shown_the_plain_key() {
 }
 
 #[test]
+fn narrowing_the_plain_algorithms_narrows_the_certificates_offered() {
+    let ca = key(KeyType::Ed25519, 1);
+    let host = key(KeyType::EcdsaP256, 2);
+    let certificate = host_certificate(&host, &ca, "server.example");
+    let server = certified_server(&certificate, host);
+    // Certificate algorithms left at their default, plain ones narrowed to Ed25519:
+    // the server's ECDSA certificate is not taken.
+    let mut client = ClientConfig::default();
+    client.transport.algorithms.host_key = vec![SignatureAlgorithm::Ed25519];
+    let (_, decision) = host_key_question(client, server, 6);
+    assert_eq!(decision.certificate(), None);
+    assert_eq!(decision.key().key_type(), KeyType::Ed25519);
+}
+
+#[test]
 fn a_client_offered_only_plain_algorithms_by_the_server_gets_a_plain_key() {
     // The server has no certificate: it offers none, whatever its algorithm list.
     let (_, decision) = host_key_question(

@@ -135,19 +135,18 @@ impl Transport {
 
     /// The host certificate and plain host key algorithms we offer: a client those it
     /// accepts; a server those its host certificates and host keys can make, in our
-    /// preference order.
+    /// preference order. A certificate algorithm goes only with its plain one.
     fn host_key_algorithms(&self) -> (Vec<SignatureAlgorithm>, Vec<SignatureAlgorithm>) {
         let algorithms = &self.config.algorithms;
-        let Some(server) = &self.server else {
-            return (
-                algorithms.host_certificate.clone(),
-                algorithms.host_key.clone(),
-            );
-        };
-        let certificates = algorithms
+        let offered = algorithms
             .host_certificate
             .iter()
             .copied()
+            .filter(|alg| algorithms.host_key.contains(alg));
+        let Some(server) = &self.server else {
+            return (offered.collect(), algorithms.host_key.clone());
+        };
+        let certificates = offered
             .filter(|alg| host_certificate_for(server, *alg).is_some())
             .collect();
         let keys = algorithms

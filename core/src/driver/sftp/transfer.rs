@@ -46,7 +46,8 @@ pub struct Progress<'a> {
     pub total: u64,
 }
 
-/// A progress callback; called as data is acknowledged, and once at the end.
+/// A progress callback; called as data is acknowledged, and once at the end, from
+/// the transfer's task on the runtime's executor: it must return quickly.
 pub type ProgressHandler = Arc<dyn Fn(&Progress<'_>) + Send + Sync>;
 
 /// How `get`, `put`, `copy` and their `m` forms transfer.
