@@ -4,8 +4,9 @@ use std::time::Duration;
 
 use crate::auth::{ClientAuthConfig, ServerAuthConfig};
 use crate::cipher::{CipherAlgorithm, CompressionAlgorithm, MacAlgorithm};
+use crate::error::ApiMisuse;
 use crate::kex::{GexRequest, KexAlgorithm};
-use crate::keys::{Certificate, PrivateKey, SignatureAlgorithm};
+use crate::keys::{CertType, Certificate, PrivateKey, SignatureAlgorithm};
 
 /// Algorithm preference lists, most preferred first (RFC 4253 §7.1).
 ///
@@ -201,4 +202,47 @@ pub struct ServerConfig {
     pub auth: ServerAuthConfig,
     /// Connection protocol settings (channels, keepalives).
     pub connection: ConnectionConfig,
+}
+
+impl ServerConfig {
+    /// Checks that the configuration can run: some host key signs with one of the
+    /// configured host key algorithms, and every host certificate is a host
+    /// certificate of one of the host keys (a client would otherwise be shown one
+    /// the server cannot sign for). Every new connection checks it; call it at
+    /// start-up to report a bad configuration before the first client comes.
+    ///
+    /// # Errors
+    /// [`ApiMisuse::InvalidConfig`] saying what is wrong.
+    pub fn check(&self) -> Result<(), ApiMisuse> {
+        let usable = self.transport.algorithms.host_key.iter().any(|alg| {
+            alg.can_sign()
+                && self
+                    .host_keys
+                    .iter()
+                    .any(|k| k.signature_algorithms().contains(alg))
+        });
+        if !usable {
+            return Err(ApiMisuse::InvalidConfig(
+                "no host key can sign with the configured host key algorithms".into(),
+            ));
+        }
+        for certificate in &self.host_certificates {
+            let id = certificate.key_id();
+            if certificate.cert_type() != CertType::Host {
+                return Err(ApiMisuse::InvalidConfig(format!(
+                    "host certificate {id:?} is a user certificate"
+                )));
+            }
+            if !self
+                .host_keys
+                .iter()
+                .any(|k| k.public_key() == *certificate.key())
+            {
+                return Err(ApiMisuse::InvalidConfig(format!(
+                    "host certificate {id:?} certifies none of the host keys"
+                )));
+            }
+        }
+        Ok(())
+    }
 }

@@ -8,7 +8,6 @@ use crate::config::ServerConfig;
 use crate::crypto::{SecureRandom, SystemRandom};
 use crate::error::{ApiMisuse, PeerMisbehaved, TimerKind};
 use crate::kex::GexRequest;
-use crate::keys::CertType;
 use crate::transport::{Role, Transport};
 use crate::wire::msg;
 
@@ -39,26 +38,13 @@ impl ServerConnection {
 
     /// A server connection drawing randomness from `rng`.
     ///
-    /// Fails when the configuration has no host key that can sign with any of the
-    /// configured host key algorithms.
+    /// Fails when the configuration cannot run ([`ServerConfig::check`]).
     pub fn with_rng(
         config: Arc<ServerConfig>,
         rng: Box<dyn SecureRandom>,
         now: Instant,
     ) -> Result<Self, ApiMisuse> {
-        let usable = config.transport.algorithms.host_key.iter().any(|alg| {
-            alg.can_sign()
-                && config
-                    .host_keys
-                    .iter()
-                    .any(|k| k.signature_algorithms().contains(alg))
-        });
-        if !usable {
-            return Err(ApiMisuse::InvalidConfig(
-                "no host key can sign with the configured host key algorithms".into(),
-            ));
-        }
-        check_host_certificates(&config)?;
+        config.check()?;
         let transport_config = config.transport.clone();
         let host_keys = config.host_keys.iter().map(|k| k.public_key()).collect();
         let channels = ConnectionLayer::new(Role::Server, config.connection.clone(), host_keys);
@@ -157,28 +143,4 @@ impl ServerConnection {
     pub(crate) fn transport_mut(&mut self) -> &mut Transport {
         &mut self.transport
     }
-}
-
-/// Every host certificate must be a host certificate of one of the host keys: a
-/// client would otherwise be shown a certificate the server cannot sign for.
-fn check_host_certificates(config: &ServerConfig) -> Result<(), ApiMisuse> {
-    for certificate in &config.host_certificates {
-        if certificate.cert_type() != CertType::Host {
-            return Err(ApiMisuse::InvalidConfig(format!(
-                "host certificate {:?} is a user certificate",
-                certificate.key_id()
-            )));
-        }
-        if !config
-            .host_keys
-            .iter()
-            .any(|k| k.public_key() == *certificate.key())
-        {
-            return Err(ApiMisuse::InvalidConfig(format!(
-                "host certificate {:?} certifies none of the host keys",
-                certificate.key_id()
-            )));
-        }
-    }
-    Ok(())
 }

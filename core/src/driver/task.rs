@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 use super::Runtime;
+use super::channel::store;
 
 /// What the task and its [`Joined`] share.
 struct State<T> {
@@ -72,10 +73,7 @@ impl<T> Future for Task<T> {
             if state.cancelled {
                 return Poll::Ready(());
             }
-            match &state.task {
-                Some(waker) if waker.will_wake(cx.waker()) => {}
-                _ => state.task = Some(cx.waker().clone()),
-            }
+            store(&mut state.task, cx.waker());
         }
         let work = &mut this.work;
         let value = match std::panic::catch_unwind(AssertUnwindSafe(|| work.as_mut().poll(cx))) {
@@ -83,30 +81,32 @@ impl<T> Future for Task<T> {
             Ok(Poll::Ready(value)) => Ok(value),
             Err(panic) => Err(panic),
         };
+        this.end(Some(value));
+        Poll::Ready(())
+    }
+}
+
+impl<T> Task<T> {
+    /// Marks the task over, with its value when it has one, and wakes the caller.
+    fn end(&self, value: Option<std::thread::Result<T>>) {
         let waiter = {
-            let mut state = lock(&this.shared);
-            state.value = Some(value);
+            let mut state = lock(&self.shared);
+            if value.is_some() {
+                state.value = value;
+            }
             state.ended = true;
             state.waiter.take()
         };
         if let Some(waiter) = waiter {
             waiter.wake();
         }
-        Poll::Ready(())
     }
 }
 
 impl<T> Drop for Task<T> {
     fn drop(&mut self) {
         // Finished or not, the task is over: a caller still waiting must hear it.
-        let waiter = {
-            let mut state = lock(&self.shared);
-            state.ended = true;
-            state.waiter.take()
-        };
-        if let Some(waiter) = waiter {
-            waiter.wake();
-        }
+        self.end(None);
     }
 }
 
@@ -131,10 +131,7 @@ impl<T> Future for Joined<T> {
         if state.ended {
             return Poll::Ready(None);
         }
-        match &state.waiter {
-            Some(waker) if waker.will_wake(cx.waker()) => {}
-            _ => state.waiter = Some(cx.waker().clone()),
-        }
+        store(&mut state.waiter, cx.waker());
         Poll::Pending
     }
 }

@@ -82,8 +82,7 @@ impl HostKeyCheck {
     /// met with a new Ed25519 key that would look like a change.
     pub(crate) fn known_key_types(&self) -> Vec<KeyType> {
         let mut types = Vec::new();
-        for path in self.user_files.iter().chain(&self.global_files) {
-            let known = KnownHosts::parse(&read_or_empty(path));
+        for (_, known) in self.read_files() {
             let recorded = known
                 .find(&self.host, self.port)
                 .filter(|entry| entry.marker().is_none())
@@ -100,14 +99,11 @@ impl HostKeyCheck {
     /// Whether a `@cert-authority` line of the known_hosts files covers the host:
     /// then ssh prefers host certificates.
     pub(crate) fn has_authority(&self) -> bool {
-        self.user_files
-            .iter()
-            .chain(&self.global_files)
-            .any(|path| {
-                KnownHosts::parse(&read_or_empty(path))
-                    .find(&self.host, self.port)
-                    .any(|entry| entry.marker() == Some(Marker::CertAuthority))
-            })
+        self.read_files().iter().any(|(_, known)| {
+            known
+                .find(&self.host, self.port)
+                .any(|entry| entry.marker() == Some(Marker::CertAuthority))
+        })
     }
 
     fn read_files(&self) -> Vec<(PathBuf, KnownHosts)> {

@@ -128,7 +128,7 @@ fn say(line: &str) {
 async fn run(mut args: Args) -> Result<(), String> {
     let account = Account::current();
     let host_keys = host_keys::load(&args.host_keys)?;
-    let host_certificates = host_keys::load_certificates(&args.host_certificates, &host_keys)?;
+    let host_certificates = host_keys::load_certificates(&args.host_certificates)?;
     if args.passwords.is_empty() {
         let password = auth::one_time_password();
         say(&format!(
@@ -167,6 +167,9 @@ async fn run(mut args: Args) -> Result<(), String> {
     }
     let mut config = server_config(&args, host_keys, &credentials);
     config.host_certificates = host_certificates;
+    config
+        .check()
+        .map_err(|e| format!("cannot serve with this configuration: {e}"))?;
     let listener = TcpListener::bind(&args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;

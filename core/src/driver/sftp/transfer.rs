@@ -308,13 +308,19 @@ impl SftpClient {
         expect_ok(self.request(Request::Close { handle }).await?)
     }
 
-    /// Runs one file's transfer as a task of the session's runtime: its loop, which
-    /// wakes on every reply, then runs on the executor's workers next to the
-    /// session's own task, however the caller awaits it.
-    async fn on_runtime(
+    /// Runs one file's transfer, made by `transfer` from clones of this client and
+    /// `options`, as a task of the session's runtime: its loop, which wakes on every
+    /// reply, then runs on the executor's workers next to the session's own task,
+    /// however the caller awaits it.
+    async fn on_runtime<F>(
         &self,
-        transfer: impl Future<Output = Result<(), SftpClientError>> + Send + 'static,
-    ) -> Result<(), SftpClientError> {
+        options: &TransferOptions,
+        transfer: impl FnOnce(SftpClient, TransferOptions) -> F,
+    ) -> Result<(), SftpClientError>
+    where
+        F: Future<Output = Result<(), SftpClientError>> + Send + 'static,
+    {
+        let transfer = transfer(self.clone(), options.clone());
         spawn_joined(&*self.runtime(), transfer)
             .await
             .unwrap_or_else(|| {
@@ -331,9 +337,10 @@ impl SftpClient {
         local: PathBuf,
         options: &TransferOptions,
     ) -> Result<(), SftpClientError> {
-        let (client, options) = (self.clone(), options.clone());
-        self.on_runtime(async move { client.get_file_here(remote, local, &options).await })
-            .await
+        self.on_runtime(options, |client, options| async move {
+            client.get_file_here(remote, local, &options).await
+        })
+        .await
     }
 
     async fn get_file_here(
@@ -447,9 +454,10 @@ impl SftpClient {
         remote: Vec<u8>,
         options: &TransferOptions,
     ) -> Result<(), SftpClientError> {
-        let (client, options) = (self.clone(), options.clone());
-        self.on_runtime(async move { client.put_file_here(local, remote, &options).await })
-            .await
+        self.on_runtime(options, |client, options| async move {
+            client.put_file_here(local, remote, &options).await
+        })
+        .await
     }
 
     async fn put_file_here(
