@@ -53,8 +53,8 @@ use std::time::{Duration, Instant};
 use async_io::Timer;
 use async_std::net::{TcpListener, TcpStream, ToSocketAddrs};
 use sansh_core::driver::{
-    Acceptor, AsyncTimer, BlockingTask, BoxFuture, ByteStream, StreamFuture, TcpListenFuture,
-    UnixAcceptor, UnixListenFuture,
+    Acceptor, AsyncTimer, BlockingTask, BoxFuture, ByteStream, QuickAck, StreamFuture,
+    TcpListenFuture, UnixAcceptor, UnixListenFuture,
 };
 
 pub use sansh_core as core;
@@ -119,8 +119,7 @@ impl Runtime for AsyncStdRuntime {
             )
             .await
             .map_err(connect_error)?;
-            let _ = stream.set_nodelay(true);
-            Ok(Box::new(HalfClose(stream)) as Box<dyn ByteStream>)
+            Ok(forwarded_tcp(stream))
         })
     }
 
@@ -131,6 +130,7 @@ impl Runtime for AsyncStdRuntime {
             let acceptor = AsyncStdAcceptor {
                 listener: Arc::new(listener),
                 accepting: None,
+                wrap: forwarded_tcp,
             };
             Ok((Box::new(acceptor) as Box<dyn Acceptor>, local_addr))
         })
@@ -229,9 +229,7 @@ pub async fn connect_timeout(
     let runtime = AsyncStdRuntime.shared();
     let resolve = async { Ok(addr.to_socket_addrs().await?.collect()) };
     let stream = sansh_core::driver::dial(&*runtime, timeout, resolve, TcpStream::connect).await?;
-    // The driver writes whole packets at once; Nagle would only add latency.
-    let _ = stream.set_nodelay(true);
-    sansh_core::driver::connect_with(runtime, stream, config, handler).await
+    sansh_core::driver::connect_with(runtime, ssh_tcp(stream), config, handler).await
 }
 
 /// Binds a TCP listener on `addr` and serves SSH on it: each client's key exchange
@@ -250,6 +248,7 @@ pub async fn listen(
     let acceptor = AsyncStdAcceptor {
         listener,
         accepting: None,
+        wrap: |stream| Box::new(ssh_tcp(stream)),
     };
     sansh_core::driver::listen_with(
         AsyncStdRuntime.shared(),
@@ -262,10 +261,35 @@ pub async fn listen(
 
 type Accepting = Pin<Box<dyn Future<Output = io::Result<(TcpStream, SocketAddr)>> + Send>>;
 
+/// A TCP stream made ready to carry an SSH connection, as [`connect`] and [`listen`]
+/// do with theirs: `TCP_NODELAY` (the driver writes whole packets at once, so Nagle's
+/// algorithm would only add latency) and quick acknowledgements ([`QuickAck`]). For
+/// streams accepted or connected by the caller, before `accept_with`, `accept_engine`
+/// or `connect_with`.
+pub fn ssh_tcp(stream: TcpStream) -> impl ByteStream {
+    let _ = stream.set_nodelay(true);
+    QuickAck::new(HalfClose(stream), |stream| quick_ack(&stream.0))
+}
+
+/// A forwarded connection's stream (forwarding writes whole channel packets too).
+fn forwarded_tcp(stream: TcpStream) -> Box<dyn ByteStream> {
+    let _ = stream.set_nodelay(true);
+    Box::new(HalfClose(stream))
+}
+
+/// Acknowledges the next segments at once (see [`QuickAck`]); Linux only.
+fn quick_ack(stream: &TcpStream) {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let _ = rustix::net::sockopt::set_tcp_quickack(stream, true);
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = stream;
+}
+
 struct AsyncStdAcceptor {
     listener: Arc<TcpListener>,
     /// The accept in progress (async-std's listener has no poll method).
     accepting: Option<Accepting>,
+    wrap: fn(TcpStream) -> Box<dyn ByteStream>,
 }
 
 impl Acceptor for AsyncStdAcceptor {
@@ -279,10 +303,7 @@ impl Acceptor for AsyncStdAcceptor {
         });
         let result = std::task::ready!(accepting.as_mut().poll(cx));
         self.accepting = None;
-        Poll::Ready(result.map(|(stream, peer)| {
-            let _ = stream.set_nodelay(true);
-            (Box::new(HalfClose(stream)) as Box<dyn ByteStream>, peer)
-        }))
+        Poll::Ready(result.map(|(stream, peer)| ((self.wrap)(stream), peer)))
     }
 }
 

@@ -46,8 +46,8 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use sansh_core::driver::{
-    Acceptor, AsyncTimer, BlockingTask, BoxFuture, ByteStream, StreamFuture, TcpListenFuture,
-    UnixAcceptor, UnixListenFuture,
+    Acceptor, AsyncTimer, BlockingTask, BoxFuture, ByteStream, QuickAck, StreamFuture,
+    TcpListenFuture, UnixAcceptor, UnixListenFuture,
 };
 use smol::Timer;
 use smol::net::{AsyncToSocketAddrs, TcpListener, TcpStream};
@@ -114,8 +114,7 @@ impl Runtime for SmolRuntime {
             )
             .await
             .map_err(connect_error)?;
-            let _ = stream.set_nodelay(true);
-            Ok(Box::new(stream) as Box<dyn ByteStream>)
+            Ok(forwarded_tcp(stream))
         })
     }
 
@@ -126,6 +125,7 @@ impl Runtime for SmolRuntime {
             let acceptor = SmolAcceptor {
                 listener,
                 accepting: None,
+                wrap: forwarded_tcp,
             };
             Ok((Box::new(acceptor) as Box<dyn Acceptor>, local_addr))
         })
@@ -220,9 +220,7 @@ pub async fn connect_timeout(
     let runtime = SmolRuntime.shared();
     let resolve = smol::net::resolve(addr);
     let stream = sansh_core::driver::dial(&*runtime, timeout, resolve, TcpStream::connect).await?;
-    // The driver writes whole packets at once; Nagle would only add latency.
-    let _ = stream.set_nodelay(true);
-    sansh_core::driver::connect_with(runtime, stream, config, handler).await
+    sansh_core::driver::connect_with(runtime, ssh_tcp(stream), config, handler).await
 }
 
 /// Binds a TCP listener on `addr` and serves SSH on it: each client's key exchange
@@ -241,16 +239,42 @@ pub async fn listen(
     let acceptor = SmolAcceptor {
         listener,
         accepting: None,
+        wrap: |stream| Box::new(ssh_tcp(stream)),
     };
     sansh_core::driver::listen_with(SmolRuntime.shared(), acceptor, local_addr, config, handler)
 }
 
 type Accepting = Pin<Box<dyn Future<Output = io::Result<(TcpStream, SocketAddr)>> + Send>>;
 
+/// A TCP stream made ready to carry an SSH connection, as [`connect`] and [`listen`]
+/// do with theirs: `TCP_NODELAY` (the driver writes whole packets at once, so Nagle's
+/// algorithm would only add latency) and quick acknowledgements ([`QuickAck`]). For
+/// streams accepted or connected by the caller, before `accept_with`, `accept_engine`
+/// or `connect_with`.
+pub fn ssh_tcp(stream: TcpStream) -> impl ByteStream {
+    let _ = stream.set_nodelay(true);
+    QuickAck::new(stream, quick_ack)
+}
+
+/// A forwarded connection's stream (forwarding writes whole channel packets too).
+fn forwarded_tcp(stream: TcpStream) -> Box<dyn ByteStream> {
+    let _ = stream.set_nodelay(true);
+    Box::new(stream)
+}
+
+/// Acknowledges the next segments at once (see [`QuickAck`]); Linux only.
+fn quick_ack(stream: &TcpStream) {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let _ = rustix::net::sockopt::set_tcp_quickack(stream, true);
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = stream;
+}
+
 struct SmolAcceptor {
     listener: TcpListener,
     /// The accept in progress (smol's listener has no poll method).
     accepting: Option<Accepting>,
+    wrap: fn(TcpStream) -> Box<dyn ByteStream>,
 }
 
 impl Acceptor for SmolAcceptor {
@@ -264,9 +288,6 @@ impl Acceptor for SmolAcceptor {
         });
         let result = std::task::ready!(accepting.as_mut().poll(cx));
         self.accepting = None;
-        Poll::Ready(result.map(|(stream, peer)| {
-            let _ = stream.set_nodelay(true);
-            (Box::new(stream) as Box<dyn ByteStream>, peer)
-        }))
+        Poll::Ready(result.map(|(stream, peer)| ((self.wrap)(stream), peer)))
     }
 }

@@ -47,8 +47,8 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use sansh_core::driver::{
-    Acceptor, AsyncTimer, BlockingTask, BoxFuture, ByteStream, StreamFuture, TcpListenFuture,
-    UnixAcceptor, UnixListenFuture,
+    Acceptor, AsyncTimer, BlockingTask, BoxFuture, ByteStream, QuickAck, StreamFuture,
+    TcpListenFuture, UnixAcceptor, UnixListenFuture,
 };
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 
@@ -146,7 +146,7 @@ impl Runtime for TokioRuntime {
         });
         Box::pin(async move {
             let stream = connecting.await.map_err(io::Error::other)??;
-            Ok(Box::new(tcp(stream)) as Box<dyn ByteStream>)
+            Ok(forwarded_tcp(stream))
         })
     }
 
@@ -158,7 +158,10 @@ impl Runtime for TokioRuntime {
             let listener = binding.await.map_err(io::Error::other)??;
             let local_addr = listener.local_addr()?;
             Ok((
-                Box::new(TokioAcceptor(listener)) as Box<dyn Acceptor>,
+                Box::new(TokioAcceptor {
+                    listener,
+                    wrap: forwarded_tcp,
+                }) as Box<dyn Acceptor>,
                 local_addr,
             ))
         })
@@ -236,7 +239,7 @@ pub async fn connect_timeout(
     let runtime = TokioRuntime::current().shared();
     let resolve = async { Ok(tokio::net::lookup_host(addr).await?.collect()) };
     let stream = sansh_core::driver::dial(&*runtime, timeout, resolve, TcpStream::connect).await?;
-    sansh_core::driver::connect_with(runtime, tcp(stream), config, handler).await
+    sansh_core::driver::connect_with(runtime, ssh_tcp(stream), config, handler).await
 }
 
 /// Runs the SSH client over an established tokio stream (TCP, Unix, a tunnel...).
@@ -271,28 +274,52 @@ pub async fn listen(
     let runtime = TokioRuntime::current().shared();
     sansh_core::driver::listen_with(
         runtime,
-        TokioAcceptor(listener),
+        TokioAcceptor {
+            listener,
+            wrap: |stream| Box::new(ssh_tcp(stream)),
+        },
         local_addr,
         config,
         handler,
     )
 }
 
-fn tcp(stream: TcpStream) -> Compat<TcpStream> {
-    // The driver writes whole packets at once; Nagle would only add latency.
+/// A TCP stream made ready to carry an SSH connection, as [`connect`] and [`listen`]
+/// do with theirs: `TCP_NODELAY` (the driver writes whole packets at once, so Nagle's
+/// algorithm would only add latency) and quick acknowledgements ([`QuickAck`]). For
+/// streams accepted or connected by the caller, before `accept_with`, `accept_engine`
+/// or `connect_with`.
+pub fn ssh_tcp(stream: TcpStream) -> impl ByteStream {
     let _ = stream.set_nodelay(true);
-    Compat(stream)
+    QuickAck::new(Compat(stream), |stream| quick_ack(&stream.0))
 }
 
-struct TokioAcceptor(TcpListener);
+/// A forwarded connection's stream (forwarding writes whole channel packets too).
+fn forwarded_tcp(stream: TcpStream) -> Box<dyn ByteStream> {
+    let _ = stream.set_nodelay(true);
+    Box::new(Compat(stream))
+}
+
+/// Acknowledges the next segments at once (see [`QuickAck`]); Linux only.
+fn quick_ack(stream: &TcpStream) {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let _ = rustix::net::sockopt::set_tcp_quickack(stream, true);
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = stream;
+}
+
+struct TokioAcceptor {
+    listener: TcpListener,
+    wrap: fn(TcpStream) -> Box<dyn ByteStream>,
+}
 
 impl Acceptor for TokioAcceptor {
     fn poll_accept(
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<(Box<dyn ByteStream>, SocketAddr)>> {
-        self.0
+        self.listener
             .poll_accept(cx)
-            .map_ok(|(stream, peer)| (Box::new(tcp(stream)) as Box<dyn ByteStream>, peer))
+            .map_ok(|(stream, peer)| ((self.wrap)(stream), peer))
     }
 }

@@ -35,6 +35,9 @@ pub(crate) trait TestRuntime: Sized {
     /// A plain TCP stream to `addr`, as the driver takes it, and its local address.
     fn tcp(addr: SocketAddr)
     -> impl Future<Output = io::Result<(Box<dyn ByteStream>, SocketAddr)>>;
+    /// The runtime crate's `ssh_tcp` applied to a connected std stream (call inside
+    /// `block_on`).
+    fn ssh_tcp(stream: std::net::TcpStream) -> io::Result<Box<dyn ByteStream>>;
     /// Sleeps on the runtime's timer.
     fn sleep(duration: Duration) -> impl Future<Output = ()>;
 }
@@ -82,6 +85,12 @@ impl TestRuntime for Tokio {
         Ok((Box::new(sansh_tokio::Compat(stream)), local))
     }
 
+    fn ssh_tcp(stream: std::net::TcpStream) -> io::Result<Box<dyn ByteStream>> {
+        stream.set_nonblocking(true)?;
+        let stream = tokio::net::TcpStream::from_std(stream)?;
+        Ok(Box::new(sansh_tokio::ssh_tcp(stream)))
+    }
+
     async fn sleep(duration: Duration) {
         tokio::time::sleep(duration).await;
     }
@@ -123,6 +132,11 @@ impl TestRuntime for Smol {
         Ok((Box::new(stream), local))
     }
 
+    fn ssh_tcp(stream: std::net::TcpStream) -> io::Result<Box<dyn ByteStream>> {
+        let stream = smol::net::TcpStream::try_from(stream)?;
+        Ok(Box::new(sansh_smol::ssh_tcp(stream)))
+    }
+
     async fn sleep(duration: Duration) {
         smol::Timer::after(duration).await;
     }
@@ -162,6 +176,12 @@ impl TestRuntime for AsyncStd {
         let stream = async_std::net::TcpStream::connect(addr).await?;
         let local = stream.local_addr()?;
         Ok((Box::new(stream), local))
+    }
+
+    fn ssh_tcp(stream: std::net::TcpStream) -> io::Result<Box<dyn ByteStream>> {
+        stream.set_nonblocking(true)?;
+        let stream = async_std::net::TcpStream::from(stream);
+        Ok(Box::new(sansh_async_std::ssh_tcp(stream)))
     }
 
     async fn sleep(duration: Duration) {

@@ -278,6 +278,7 @@ mod handler;
 mod incoming;
 mod listener;
 mod login;
+mod quick_ack;
 mod requests;
 mod runtime;
 mod server_auth;
@@ -306,6 +307,7 @@ pub use handler::{AuthDecision, ClientHandler, ServerHandler};
 pub use incoming::IncomingChannel;
 pub use listener::{Acceptor, DEFAULT_BACKLOG, Listener, listen_with};
 pub use login::{DEFAULT_IDENTITY_FILES, DEFAULT_PASSWORD_PROMPTS, Login};
+pub use quick_ack::QuickAck;
 pub use requests::{ChannelRequests, IncomingRequest};
 pub use runtime::{
     AsyncTimer, BlockingTask, BoxFuture, ByteStream, Runtime, StreamFuture, TcpListenFuture,

@@ -78,7 +78,7 @@ use sansh_tokio::core::auth::AuthenticatedUser;
 use sansh_tokio::core::channel::{ChannelKind, OpenFailureReason};
 use sansh_tokio::core::driver::forward::{ForwardingPolicy, ServerForwarding};
 use sansh_tokio::core::driver::{Connection, Engine, accept_engine};
-use sansh_tokio::{Compat, ServerConfig, ServerConnection, TokioRuntime};
+use sansh_tokio::{ServerConfig, ServerConnection, TokioRuntime, ssh_tcp};
 use tokio::net::{TcpListener, TcpStream};
 
 use account::Account;
@@ -223,7 +223,6 @@ fn server_config(
 /// One client: its key exchange and authentication (handled by the driver and
 /// [`ConnectionAuth`]), then its sessions.
 async fn serve(server: Arc<Server>, stream: TcpStream, peer: SocketAddr, local: SocketAddr) {
-    let _ = stream.set_nodelay(true);
     let runtime = TokioRuntime::current().shared();
     let mut engine = match ServerConnection::new(server.config.clone(), runtime.now()) {
         Ok(engine) => engine,
@@ -233,7 +232,7 @@ async fn serve(server: Arc<Server>, stream: TcpStream, peer: SocketAddr, local: 
     Engine::set_peer_address(&mut engine, peer.ip());
     let grants = KeyGrants::default();
     let handler = ConnectionAuth::new(server.credentials.clone(), peer.ip(), grants.clone());
-    let connection = match accept_engine(runtime, Compat(stream), engine, handler).await {
+    let connection = match accept_engine(runtime, ssh_tcp(stream), engine, handler).await {
         Ok(connection) => connection,
         Err(error) => return eprintln!("{peer}: handshake failed: {error}"),
     };
