@@ -24,6 +24,8 @@ struct Observed {
     max_outstanding: usize,
     /// Requests seen, by kind name.
     kinds: Vec<crate::sftp::RequestKind>,
+    /// How many READ requests arrived together, per batch that had any.
+    read_batches: Vec<usize>,
     /// The client's stream ended.
     eof: bool,
 }
@@ -86,10 +88,12 @@ async fn serve(mut end: End, config: ServerConfig, server: Server) {
                 let mut observed = server.observed();
                 observed.max_outstanding = observed.max_outstanding.max(engine.outstanding());
             }
+            let mut reads = 0;
             while let Some(event) = engine.poll_event() {
                 progress = true;
                 match event {
                     ServerEvent::Request { id, request } => {
+                        reads += usize::from(request.kind() == crate::sftp::RequestKind::Read);
                         server.observed().kinds.push(request.kind());
                         let reply = server.fs().dispatch(request);
                         engine.respond(id, reply).unwrap();
@@ -97,6 +101,9 @@ async fn serve(mut end: End, config: ServerConfig, server: Server) {
                     ServerEvent::Closed(_) => {}
                     _ => {}
                 }
+            }
+            if reads > 0 {
+                server.observed().read_batches.push(reads);
             }
             if written == out.len() {
                 out.clear();

@@ -33,6 +33,34 @@ fn put_then_get_round_trips_a_file_several_chunks_long() {
 }
 
 #[test]
+fn get_tops_its_reads_up_in_batches() {
+    let rt = TestRuntime::new();
+    let dir = LocalDir::new("batches");
+    // Replies of 128 KiB through the 256 KiB stream reach the client one or two at a
+    // time, so reads sent as soon as a slot frees would go one or two at a time.
+    let data = pattern(6 * 1024 * 1024 + 5);
+    let options = TransferOptions {
+        block_size: Some(128 * 1024),
+        max_requests: 32,
+        ..TransferOptions::default()
+    };
+    rt.block_on(async {
+        let (sftp, server) = connected(&rt).await;
+        server.file("/home/user/big", &data);
+        sftp.get("big", dir.path().join("big"), &options)
+            .await
+            .unwrap();
+        let batches = server.observed().read_batches.clone();
+        assert!(batches.len() > 5, "{batches:?}");
+        // The first batch fills the pipeline; later ones wait for an eighth of it
+        // (4 slots) to be free.
+        assert_eq!(batches[0], 32, "{batches:?}");
+        assert!(batches.iter().all(|&n| n >= 4), "{batches:?}");
+    });
+    assert!(std::fs::read(dir.path().join("big")).unwrap() == data);
+}
+
+#[test]
 fn the_progress_callback_ends_at_the_files_size() {
     let rt = TestRuntime::new();
     let dir = LocalDir::new("progress");
