@@ -265,7 +265,8 @@ type Accepting = Pin<Box<dyn Future<Output = io::Result<(TcpStream, SocketAddr)>
 /// do with theirs: `TCP_NODELAY` (the driver writes whole packets at once, so Nagle's
 /// algorithm would only add latency) and quick acknowledgements ([`QuickAck`]). For
 /// streams accepted or connected by the caller, before `accept_with`, `accept_engine`
-/// or `connect_with`.
+/// or `connect_with`. Closing the connection shuts the socket's writing half down
+/// (for clones of `stream` too).
 pub fn ssh_tcp(stream: TcpStream) -> impl ByteStream {
     let _ = stream.set_nodelay(true);
     QuickAck::new(HalfClose(stream), |stream| quick_ack(&stream.0))

@@ -244,6 +244,9 @@ pub async fn connect_timeout(
 
 /// Runs the SSH client over an established tokio stream (TCP, Unix, a tunnel...).
 ///
+/// The stream is used as it is: a TCP stream the caller connected gets [`connect`]'s
+/// socket options from [`ssh_tcp`], handed to `sansh_core::driver::connect_with`.
+///
 /// # Errors
 /// [`ConnectError::Handshake`] when the key exchange fails.
 pub async fn connect_stream<S>(

@@ -24,7 +24,6 @@ pub(crate) use crate::server_session::*;
 pub(crate) use crate::session::*;
 pub(crate) use crate::sftp::*;
 use crate::support::*;
-pub(crate) use crate::tcp_options::*;
 pub(crate) use crate::terminal_signals::*;
 
 /// Our client through the driver against sshd: the key exchange completes, the

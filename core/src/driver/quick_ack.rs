@@ -4,8 +4,8 @@
 //! forwarding): a small packet written while an earlier one is still unacknowledged
 //! waits for that acknowledgement. The receiving kernel delays acknowledgements
 //! (Linux: 40 ms at least) while it has nothing to send back, so whenever the peer
-//! writes two packets in a row (`sshd` does right after authentication), the second
-//! one, and everything after it, arrived 40 ms late.
+//! writes two packets in a row (`sshd` does right after authentication), Nagle held
+//! the second one back until our delayed acknowledgement of the first: 40 ms.
 //! Linux's `TCP_QUICKACK` acknowledges at once, but only until the kernel falls back
 //! to delaying, so it is set again after every read. Measured against `sshd`: opening
 //! the first channel after authentication took 44 ms and takes 1.6 ms; `ssh` to our
@@ -28,7 +28,7 @@ use futures_io::{AsyncRead, AsyncWrite};
 /// use sansh_core::driver::QuickAck;
 ///
 /// fn rearm(_stream: &&[u8]) {
-///     // A TCP stream's would be: socket2::SockRef::from(stream).set_tcp_quickack(true)
+///     // A TCP stream's: rustix::net::sockopt::set_tcp_quickack(stream, true)
 /// }
 /// let stream = QuickAck::new(&b"hello"[..], rearm);
 /// assert_eq!(*stream.get_ref(), b"hello");

@@ -37,8 +37,10 @@ fn get_tops_its_reads_up_in_batches() {
     let rt = TestRuntime::new();
     let dir = LocalDir::new("batches");
     // Replies of 128 KiB through the 256 KiB stream reach the client one or two at a
-    // time, so reads sent as soon as a slot frees would go one or two at a time.
-    let data = pattern(6 * 1024 * 1024 + 5);
+    // time, so reads sent as soon as a slot frees would go one or two at a time. A
+    // whole number of blocks, so no read comes back short (its gap would be asked
+    // again at once, alone).
+    let data = pattern(6 * 1024 * 1024);
     let options = TransferOptions {
         block_size: Some(128 * 1024),
         max_requests: 32,
