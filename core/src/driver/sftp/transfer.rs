@@ -125,8 +125,6 @@ struct ReadPipeline {
     handle: Handle,
     block: u32,
     max: usize,
-    /// Free slots needed before new reads are sent.
-    batch: usize,
     next: u64,
     eof_at: Option<u64>,
     in_flight: VecDeque<(u64, u32, Pending)>,
@@ -135,12 +133,10 @@ struct ReadPipeline {
 
 impl ReadPipeline {
     fn new(handle: Handle, block: u32, max: usize) -> Self {
-        let max = max.max(1);
         Self {
             handle,
             block,
-            max,
-            batch: (max / READ_BATCHES_PER_PIPELINE).max(1),
+            max: max.max(1),
             next: 0,
             eof_at: None,
             in_flight: VecDeque::new(),
@@ -152,7 +148,8 @@ impl ReadPipeline {
     /// batch of them fits (gaps, and reads into an empty pipeline, at once).
     fn fill(&mut self, shared: &Arc<Shared>, cx: &mut Context<'_>) -> Result<(), SftpClientError> {
         let room = self.max.saturating_sub(self.in_flight.len());
-        if room < self.batch && self.gaps.is_empty() && !self.in_flight.is_empty() {
+        let batch = (self.max / READ_BATCHES_PER_PIPELINE).max(1);
+        if room < batch && self.gaps.is_empty() && !self.in_flight.is_empty() {
             return Ok(());
         }
         while self.in_flight.len() < self.max {
